@@ -1,0 +1,34 @@
+# Finds Catch2 for the tests: Catch2 3 first, then Catch2 2.13 (what Debian ships); with
+# TASKMAP_FETCH_CATCH2 it downloads Catch2 3 when neither is installed. Defines the
+# interface target taskmap_catch2, which brings Catch2 and a main().
+add_library(taskmap_catch2 INTERFACE)
+find_package(Catch2 3 QUIET)
+if(Catch2_FOUND)
+  target_link_libraries(taskmap_catch2 INTERFACE Catch2::Catch2WithMain)
+  target_compile_definitions(taskmap_catch2 INTERFACE TASKMAP_CATCH2_V3)
+  message(STATUS "taskmap tests: Catch2 ${Catch2_VERSION}")
+  return()
+endif()
+find_package(Catch2 2.13 QUIET)
+if(Catch2_FOUND)
+  add_library(taskmap_catch2_main STATIC "${PROJECT_SOURCE_DIR}/tests/catch_main.cpp")
+  target_link_libraries(taskmap_catch2_main PUBLIC Catch2::Catch2)
+  target_link_libraries(taskmap_catch2 INTERFACE taskmap_catch2_main Catch2::Catch2)
+  message(STATUS "taskmap tests: Catch2 ${Catch2_VERSION}")
+  return()
+endif()
+if(TASKMAP_FETCH_CATCH2)
+  include(FetchContent)
+  FetchContent_Declare(Catch2
+    GIT_REPOSITORY https://github.com/catchorg/Catch2.git
+    GIT_TAG v3.7.1
+    GIT_SHALLOW TRUE)
+  FetchContent_MakeAvailable(Catch2)
+  target_link_libraries(taskmap_catch2 INTERFACE Catch2::Catch2WithMain)
+  target_compile_definitions(taskmap_catch2 INTERFACE TASKMAP_CATCH2_V3)
+  message(STATUS "taskmap tests: Catch2 3 (downloaded)")
+  return()
+endif()
+message(FATAL_ERROR
+  "taskmap tests need Catch2 (3, or 2.13 as Debian's 'catch2' package ships). Install it, "
+  "configure with -DTASKMAP_FETCH_CATCH2=ON to download it, or -DTASKMAP_BUILD_TESTS=OFF.")

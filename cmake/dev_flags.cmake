@@ -1,0 +1,16 @@
+# taskmap_dev: warnings, -Werror and sanitizers for taskmap's own tests, examples and
+# benchmarks. The exported taskmap::taskmap target never carries any of this.
+add_library(taskmap_dev INTERFACE)
+if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  target_compile_options(taskmap_dev INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wconversion)
+  if(TASKMAP_WERROR)
+    target_compile_options(taskmap_dev INTERFACE -Werror)
+  endif()
+  if(TASKMAP_SANITIZE)
+    target_compile_options(taskmap_dev INTERFACE
+      -fsanitize=${TASKMAP_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    target_link_options(taskmap_dev INTERFACE -fsanitize=${TASKMAP_SANITIZE})
+  endif()
+elseif(MSVC)
+  target_compile_options(taskmap_dev INTERFACE /W4 /permissive- $<$<BOOL:${TASKMAP_WERROR}>:/WX>)
+endif()

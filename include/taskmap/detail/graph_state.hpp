@@ -1,0 +1,193 @@
+#pragma once
+// GraphState<T>: everything a TaskGraph holds, as flat arrays indexed by dense task ids.
+// Executors and the reset helpers work on this; TaskGraph is its public face.
+
+#include <algorithm>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "taskmap/detail/messages.hpp"
+#include "taskmap/detail/name_index.hpp"
+#include "taskmap/errors.hpp"
+#include "taskmap/task_fn.hpp"
+#include "taskmap/task_status.hpp"
+
+namespace taskmap::detail {
+
+/// Set while an executor runs the graph. Copies start unset: a copied graph is not running.
+class RunFlag {
+ public:
+  RunFlag() = default;
+  RunFlag(const RunFlag&) noexcept {}
+  RunFlag& operator=(const RunFlag&) noexcept { return *this; }
+  bool try_set() noexcept { return !flag_.exchange(true, std::memory_order_acquire); }
+  void clear() noexcept { flag_.store(false, std::memory_order_release); }
+  [[nodiscard]] bool is_set() const noexcept { return flag_.load(std::memory_order_acquire); }
+
+ private:
+  std::atomic<bool> flag_{false};
+};
+
+template <class T>
+struct GraphState {
+  std::string name = "taskmap";
+  std::vector<std::string> names;
+  NameIndex index;
+  std::vector<TaskFn<T>> funcs;
+  // Dependencies in CSR form: deps[dep_offsets[i] .. dep_offsets[i+1]) in the order given.
+  std::vector<std::uint32_t> dep_offsets{0};
+  std::vector<std::uint32_t> deps;
+  // Direct dependents in CSR form, rebuilt lazily after add_task.
+  std::vector<std::uint32_t> child_offsets{0};
+  std::vector<std::uint32_t> children;
+  bool children_stale = false;
+  std::vector<std::uint8_t> io_bound;
+  std::vector<int> priority;
+  std::vector<TaskStatus> status;
+  std::vector<std::optional<T>> results;
+  std::vector<std::exception_ptr> errors;
+  RunFlag running;
+
+  [[nodiscard]] std::size_t size() const noexcept { return names.size(); }
+
+  [[nodiscard]] std::span<const std::uint32_t> deps_of(std::uint32_t task) const noexcept {
+    return {deps.data() + dep_offsets[task], deps.data() + dep_offsets[task + 1]};
+  }
+
+  /// Precondition: children are current (ensure_children).
+  [[nodiscard]] std::span<const std::uint32_t> children_of(std::uint32_t task) const noexcept {
+    return {children.data() + child_offsets[task], children.data() + child_offsets[task + 1]};
+  }
+
+  /// True when some task is io_bound or has a priority, so ready tasks need ordering.
+  [[nodiscard]] bool has_order_hints() const noexcept {
+    return std::any_of(io_bound.begin(), io_bound.end(), [](std::uint8_t b) { return b != 0; }) ||
+           std::any_of(priority.begin(), priority.end(), [](int p) { return p != 0; });
+  }
+
+  [[nodiscard]] std::uint32_t find(std::string_view task) const noexcept {
+    return index.find(task, names);
+  }
+
+  /// Throws: UnknownTaskError naming the task.
+  [[nodiscard]] std::uint32_t require(std::string_view task) const {
+    const std::uint32_t id = find(task);
+    if (id == NameIndex::npos) {
+      throw UnknownTaskError(fmt::format("graph '{}' has no task '{}'", name, task),
+                             {std::string(task)});
+    }
+    return id;
+  }
+
+  /// Indices of the given names. Throws: UnknownTaskError naming every unknown one.
+  template <class Range>
+  [[nodiscard]] std::vector<std::uint32_t> resolve(const Range& tasks, std::string_view what) const {
+    std::vector<std::uint32_t> ids;
+    std::vector<std::string> unknown;
+    for (const auto& task : tasks) {
+      const std::uint32_t id = find(std::string_view(task));
+      if (id == NameIndex::npos) {
+        unknown.emplace_back(std::string_view(task));
+      } else {
+        ids.push_back(id);
+      }
+    }
+    if (!unknown.empty()) {
+      std::sort(unknown.begin(), unknown.end());
+      unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
+      std::string message = fmt::format("{} names task(s) that graph '{}' does not have: {}",
+                                        what, name, quoted_list(unknown));
+      throw UnknownTaskError(std::move(message), std::move(unknown));
+    }
+    return ids;
+  }
+
+  void throw_if_running(std::string_view action) const {
+    if (running.is_set()) {
+      throw Error(fmt::format("cannot {} graph '{}' while it is running", action, name));
+    }
+  }
+
+  /// Builds the dependents CSR from the dependencies (counting sort: O(tasks + edges)).
+  void build_children_into(std::vector<std::uint32_t>& offsets,
+                           std::vector<std::uint32_t>& list) const {
+    const std::size_t n = size();
+    offsets.assign(n + 1, 0);
+    for (const std::uint32_t dep : deps) ++offsets[dep + 1];
+    for (std::size_t i = 0; i < n; ++i) offsets[i + 1] += offsets[i];
+    list.resize(deps.size());
+    std::vector<std::uint32_t> fill(offsets.begin(), offsets.end() - 1);
+    for (std::uint32_t task = 0; task < n; ++task) {
+      for (const std::uint32_t dep : deps_of(task)) list[fill[dep]++] = task;
+    }
+  }
+
+  void rebuild_children() {
+    build_children_into(child_offsets, children);
+    children_stale = false;
+  }
+
+  void ensure_children() {
+    if (children_stale) rebuild_children();
+  }
+
+  /// Every transitive dependent of `roots`, each once (a root only if another root reaches
+  /// it). Works from a private copy of the dependents index when it is stale, so const
+  /// callers never write.
+  [[nodiscard]] std::vector<std::uint32_t> descendants(std::span<const std::uint32_t> roots) const {
+    if (children_stale) {
+      std::vector<std::uint32_t> offsets;
+      std::vector<std::uint32_t> list;
+      build_children_into(offsets, list);
+      return descendants(roots, offsets, list);
+    }
+    return descendants(roots, child_offsets, children);
+  }
+
+  [[nodiscard]] std::vector<std::uint32_t> descendants(std::span<const std::uint32_t> roots,
+                                                       const std::vector<std::uint32_t>& offsets,
+                                                       const std::vector<std::uint32_t>& list) const {
+    std::vector<std::uint8_t> seen(size(), 0);
+    std::vector<std::uint32_t> found;
+    std::vector<std::uint32_t> stack(roots.begin(), roots.end());
+    while (!stack.empty()) {
+      const std::uint32_t task = stack.back();
+      stack.pop_back();
+      for (std::uint32_t k = offsets[task]; k < offsets[task + 1]; ++k) {
+        const std::uint32_t child = list[k];
+        if (seen[child] != 0) continue;
+        seen[child] = 1;
+        found.push_back(child);
+        stack.push_back(child);
+      }
+    }
+    return found;
+  }
+
+  /// Appends one task whose dependencies are already resolved.
+  void append_task(std::string task, TaskFn<T> fn, std::span<const std::uint32_t> dep_ids) {
+    const auto id = static_cast<std::uint32_t>(names.size());
+    names.push_back(std::move(task));
+    index.insert(id, names);
+    funcs.push_back(std::move(fn));
+    deps.insert(deps.end(), dep_ids.begin(), dep_ids.end());
+    dep_offsets.push_back(static_cast<std::uint32_t>(deps.size()));
+    io_bound.push_back(0);
+    priority.push_back(0);
+    status.push_back(TaskStatus::pending);
+    results.emplace_back();
+    errors.emplace_back();
+    children_stale = true;
+  }
+};
+
+}  // namespace taskmap::detail

@@ -1,0 +1,83 @@
+#pragma once
+// NameIndex: task name -> dense index, as a flat open-addressing table of (hash, index)
+// slots. It stores no strings: lookups compare against the graph's own name vector, so names
+// are stored once and the table survives that vector reallocating.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace taskmap::detail {
+
+class NameIndex {
+ public:
+  static constexpr std::uint32_t npos = UINT32_MAX;
+
+  /// Makes room for `count` names without rehashing.
+  void reserve(std::size_t count) {
+    std::size_t capacity = 16;
+    while (capacity < count * 2) capacity *= 2;  // load factor <= 0.5 keeps probes short
+    if (capacity > slots_.size()) rehash(capacity);
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept { return size_; }
+
+  /// The index of `name`, or npos.
+  [[nodiscard]] std::uint32_t find(std::string_view name,
+                                   const std::vector<std::string>& names) const noexcept {
+    if (slots_.empty()) return npos;
+    const std::uint32_t hash = hash_of(name);
+    for (std::size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
+      const Slot& slot = slots_[pos];
+      if (slot.index == npos) return npos;
+      if (slot.hash == hash && names[slot.index] == name) return slot.index;
+    }
+  }
+
+  /// Adds `names[index]`; returns the index already stored under that name, or `index`.
+  std::uint32_t insert(std::uint32_t index, const std::vector<std::string>& names) {
+    if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
+    const std::uint32_t hash = hash_of(names[index]);
+    for (std::size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
+      Slot& slot = slots_[pos];
+      if (slot.index == npos) {
+        slot = Slot{hash, index};
+        ++size_;
+        return index;
+      }
+      if (slot.hash == hash && names[slot.index] == names[index]) return slot.index;
+    }
+  }
+
+ private:
+  struct Slot {
+    std::uint32_t hash = 0;
+    std::uint32_t index = npos;
+  };
+
+  static std::uint32_t hash_of(std::string_view name) noexcept {
+    const std::size_t h = std::hash<std::string_view>{}(name);
+    return static_cast<std::uint32_t>(h ^ (h >> 32));
+  }
+
+  void rehash(std::size_t capacity) {
+    std::vector<Slot> old(capacity);
+    old.swap(slots_);
+    mask_ = capacity - 1;
+    for (const Slot& slot : old) {
+      if (slot.index == npos) continue;
+      std::size_t pos = slot.hash & mask_;
+      while (slots_[pos].index != npos) pos = (pos + 1) & mask_;
+      slots_[pos] = slot;
+    }
+  }
+
+  std::vector<Slot> slots_;
+  std::size_t mask_ = 0;
+  std::size_t size_ = 0;
+};
+
+}  // namespace taskmap::detail

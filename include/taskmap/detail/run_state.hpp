@@ -1,0 +1,191 @@
+#pragma once
+// The parts of a run every executor shares: preparing the graph (who waits on whom, who is
+// ready, who is doomed by an earlier failure), calling one task, skipping the dependents of
+// a failure, and ending the run (summary, raise_errors).
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <string>
+#include <typeinfo>
+#include <vector>
+
+#include <fmt/format.h>
+
+#if defined(__GNUG__) || defined(__clang__)
+#include <cxxabi.h>
+#endif
+
+#include "taskmap/detail/graph_state.hpp"
+#include "taskmap/detail/type_name.hpp"
+#include "taskmap/errors.hpp"
+#include "taskmap/run_options.hpp"
+#include "taskmap/task_status.hpp"
+
+namespace taskmap::detail {
+
+/// Waiting count of a task this run will not start (done, failed, skipped): so high that
+/// decrements from finishing dependencies never bring it to zero.
+inline constexpr std::uint32_t kNotWaiting = 1u << 31;
+
+/// Marks the graph as running for the lifetime of the guard.
+/// Throws: Error if another executor is running the graph.
+template <class T>
+class RunGuard {
+ public:
+  explicit RunGuard(GraphState<T>& graph) : graph_(graph) {
+    if (!graph_.running.try_set()) {
+      throw Error(fmt::format("graph '{}' is already being run", graph_.name));
+    }
+  }
+  RunGuard(const RunGuard&) = delete;
+  RunGuard& operator=(const RunGuard&) = delete;
+  ~RunGuard() {
+    // If the run ends by an exception (an observer threw), no task stays "running".
+    if (std::uncaught_exceptions() > uncaught_) {
+      for (TaskStatus& status : graph_.status) {
+        if (status == TaskStatus::running) status = TaskStatus::pending;
+      }
+    }
+    graph_.running.clear();
+  }
+
+ private:
+  GraphState<T>& graph_;
+  int uncaught_ = std::uncaught_exceptions();
+};
+
+/// The error recorded on the dependents of a failed or skipped task.
+template <class T>
+std::exception_ptr ancestor_error(const GraphState<T>& graph, std::uint32_t task) {
+  if (graph.status[task] == TaskStatus::skipped && graph.errors[task]) return graph.errors[task];
+  return std::make_exception_ptr(AncestorFailed(graph.names[task]));
+}
+
+/// Skips every pending transitive dependent of `root`, recording `error` on each and calling
+/// on_skip(id). `stack` is scratch space.
+template <class T, class OnSkip>
+void skip_dependents(GraphState<T>& graph, std::uint32_t root, const std::exception_ptr& error,
+                     std::vector<std::uint32_t>& waiting, std::vector<std::uint32_t>& stack,
+                     OnSkip&& on_skip) {
+  stack.clear();
+  stack.push_back(root);
+  while (!stack.empty()) {
+    const std::uint32_t task = stack.back();
+    stack.pop_back();
+    for (const std::uint32_t child : graph.children_of(task)) {
+      if (graph.status[child] != TaskStatus::pending) continue;
+      graph.status[child] = TaskStatus::skipped;
+      graph.errors[child] = error;
+      graph.results[child].reset();
+      waiting[child] = kNotWaiting;
+      on_skip(child);
+      stack.push_back(child);
+    }
+  }
+}
+
+/// Prepares a run: cancelled tasks become pending again; each pending task gets the count
+/// of dependencies it still waits for; those with none are appended to `ready` (in id
+/// order); pending tasks below a failed or skipped task are skipped (on_skip per task).
+template <class T, class OnSkip>
+void prepare_run(GraphState<T>& graph, std::vector<std::uint32_t>& waiting,
+                 std::vector<std::uint32_t>& ready, OnSkip&& on_skip) {
+  graph.ensure_children();
+  const std::size_t n = graph.size();
+  waiting.assign(n, kNotWaiting);
+  std::vector<std::uint32_t> doomed;  // (task, failed-or-skipped dependency) pairs
+  for (std::uint32_t task = 0; task < n; ++task) {
+    TaskStatus& status = graph.status[task];
+    if (status == TaskStatus::cancelled) status = TaskStatus::pending;
+    if (status != TaskStatus::pending) continue;
+    std::uint32_t count = 0;
+    std::uint32_t doomed_by = UINT32_MAX;
+    for (const std::uint32_t dep : graph.deps_of(task)) {
+      const TaskStatus dep_status = graph.status[dep];
+      if (dep_status == TaskStatus::pending || dep_status == TaskStatus::cancelled) {
+        ++count;
+      } else if (dep_status == TaskStatus::failed || dep_status == TaskStatus::skipped) {
+        doomed_by = dep;
+      }
+    }
+    if (doomed_by != UINT32_MAX) {
+      doomed.push_back(task);
+      doomed.push_back(doomed_by);
+    } else {
+      waiting[task] = count;
+      if (count == 0) ready.push_back(task);
+    }
+  }
+  std::vector<std::uint32_t> stack;
+  for (std::size_t i = 0; i < doomed.size(); i += 2) {
+    const std::uint32_t task = doomed[i];
+    if (graph.status[task] != TaskStatus::pending) continue;  // already skipped via another
+    const std::exception_ptr error = ancestor_error(graph, doomed[i + 1]);
+    graph.status[task] = TaskStatus::skipped;
+    graph.errors[task] = error;
+    graph.results[task].reset();
+    waiting[task] = kNotWaiting;
+    on_skip(task);
+    skip_dependents(graph, task, error, waiting, stack, on_skip);
+  }
+}
+
+/// Collects the values fed to `task`: its dependencies' results, in order, skipping those
+/// without a value.
+template <class T>
+void gather_inputs(const GraphState<T>& graph, std::uint32_t task, std::vector<const T*>& inputs) {
+  inputs.clear();
+  for (const std::uint32_t dep : graph.deps_of(task)) {
+    const std::optional<T>& value = graph.results[dep];
+    if (value.has_value()) inputs.push_back(&*value);
+  }
+}
+
+/// What the exception in flight says, for messages: its what() or its type.
+inline std::string describe_current_exception() {
+  try {
+    throw;
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+#if defined(__GNUG__) || defined(__clang__)
+    if (const std::type_info* type = abi::__cxa_current_exception_type()) {
+      return "an exception of type " + type_name(*type);
+    }
+#endif
+    return "an exception of unknown type";
+  }
+}
+
+/// Throws TaskError for `task` (the first failure of the run) with its exception nested.
+template <class T>
+[[noreturn]] void raise_task_error(const GraphState<T>& graph, std::uint32_t task) {
+  const std::exception_ptr original = graph.errors[task];
+  try {
+    std::rethrow_exception(original);
+  } catch (...) {
+    const std::string what = describe_current_exception();
+    std::throw_with_nested(TaskError(
+        fmt::format("task '{}' of graph '{}' failed: {}", graph.names[task], graph.name, what),
+        graph.names[task], original));
+  }
+}
+
+/// With raise_errors, throws for the run's first failure, or else for the graph's first
+/// failed task (by name) left from an earlier run.
+template <class T>
+void finish_run(const GraphState<T>& graph, const RunOptions& options, std::uint32_t first_failure) {
+  if (!options.raise_errors) return;
+  if (first_failure != UINT32_MAX) raise_task_error(graph, first_failure);
+  std::uint32_t earliest = UINT32_MAX;
+  for (std::uint32_t task = 0; task < graph.size(); ++task) {
+    if (graph.status[task] != TaskStatus::failed) continue;
+    if (earliest == UINT32_MAX || graph.names[task] < graph.names[earliest]) earliest = task;
+  }
+  if (earliest != UINT32_MAX) raise_task_error(graph, earliest);
+}
+
+}  // namespace taskmap::detail

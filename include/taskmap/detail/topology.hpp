@@ -1,0 +1,80 @@
+#pragma once
+// Cycle detection by Kahn's algorithm: O(tasks + edges), no recursion, so it copes with
+// chains of millions of tasks and finds a cycle hidden behind any number of acyclic ones.
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "taskmap/detail/graph_state.hpp"
+#include "taskmap/errors.hpp"
+
+namespace taskmap::detail {
+
+/// Returns an empty vector when the graph is acyclic; otherwise one cycle as a closed path
+/// of task ids, each depending on the next, starting at its smallest name.
+/// Precondition: children are current.
+template <class T>
+std::vector<std::uint32_t> find_cycle(const GraphState<T>& graph) {
+  const std::size_t n = graph.size();
+  std::vector<std::uint32_t> waiting(n);
+  std::vector<std::uint32_t> ready;
+  ready.reserve(n);
+  for (std::uint32_t task = 0; task < n; ++task) {
+    waiting[task] = graph.dep_offsets[task + 1] - graph.dep_offsets[task];
+    if (waiting[task] == 0) ready.push_back(task);
+  }
+  for (std::size_t head = 0; head < ready.size(); ++head) {
+    for (const std::uint32_t child : graph.children_of(ready[head])) {
+      if (--waiting[child] == 0) ready.push_back(child);
+    }
+  }
+  if (ready.size() == n) return {};
+
+  // Every task left over waits on another left-over task, so following such dependencies
+  // from any of them must revisit a task: that closes a cycle.
+  std::uint32_t start = 0;
+  while (waiting[start] == 0) ++start;
+  std::vector<std::uint32_t> position(n, UINT32_MAX);
+  std::vector<std::uint32_t> path;
+  std::uint32_t task = start;
+  while (position[task] == UINT32_MAX) {
+    position[task] = static_cast<std::uint32_t>(path.size());
+    path.push_back(task);
+    for (const std::uint32_t dep : graph.deps_of(task)) {
+      if (waiting[dep] != 0) {
+        task = dep;
+        break;
+      }
+    }
+  }
+  std::vector<std::uint32_t> cycle(path.begin() + position[task], path.end());
+  auto smallest = std::min_element(cycle.begin(), cycle.end(), [&](auto a, auto b) {
+    return graph.names[a] < graph.names[b];
+  });
+  std::rotate(cycle.begin(), smallest, cycle.end());
+  cycle.push_back(cycle.front());
+  return cycle;
+}
+
+/// Throws: CycleError with the cycle's path when the graph has one.
+template <class T>
+void check_acyclic(const GraphState<T>& graph) {
+  const std::vector<std::uint32_t> cycle = find_cycle(graph);
+  if (cycle.empty()) return;
+  std::vector<std::string> names;
+  names.reserve(cycle.size());
+  for (const std::uint32_t task : cycle) names.push_back(graph.names[task]);
+  std::string path;
+  for (const std::string& task : names) {
+    if (!path.empty()) path += " -> ";
+    path += task;
+  }
+  throw CycleError(fmt::format("graph '{}' has a dependency cycle: {}", graph.name, path),
+                   std::move(names));
+}
+
+}  // namespace taskmap::detail

@@ -1,0 +1,169 @@
+#pragma once
+/// @file errors.hpp
+/// Every exception taskmap throws. All derive from taskmap::Error.
+
+#include <cstddef>
+#include <exception>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace taskmap {
+
+/// Base of every exception taskmap throws.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// A graph is invalid; thrown while it is built, never later during a run.
+class GraphError : public Error {
+ public:
+  using Error::Error;
+};
+
+/// A dependency names a task that does not exist.
+class MissingDependencyError : public GraphError {
+ public:
+  /// One missing edge: `dependent` depends on `missing`, which is not a task.
+  struct Edge {
+    std::string dependent;
+    std::string missing;
+    friend bool operator==(const Edge&, const Edge&) = default;
+  };
+  MissingDependencyError(std::string message, std::vector<Edge> edges)
+      : GraphError(std::move(message)), edges_(std::move(edges)) {}
+  /// Every missing edge, sorted by missing name then dependent.
+  [[nodiscard]] const std::vector<Edge>& edges() const noexcept { return edges_; }
+
+ private:
+  std::vector<Edge> edges_;
+};
+
+/// The dependencies form a cycle (self-loops included).
+class CycleError : public GraphError {
+ public:
+  CycleError(std::string message, std::vector<std::string> cycle)
+      : GraphError(std::move(message)), cycle_(std::move(cycle)) {}
+  /// The cycle as a path that ends where it starts, each task depending on the next:
+  /// `{"a", "b", "c", "a"}` means a depends on b, b on c, c on a.
+  [[nodiscard]] const std::vector<std::string>& cycle() const noexcept { return cycle_; }
+
+ private:
+  std::vector<std::string> cycle_;
+};
+
+/// Base of the errors that carry a list of task names.
+class TaskListError : public GraphError {
+ public:
+  TaskListError(std::string message, std::vector<std::string> tasks)
+      : GraphError(std::move(message)), tasks_(std::move(tasks)) {}
+  /// The offending task names, sorted.
+  [[nodiscard]] const std::vector<std::string>& tasks() const noexcept { return tasks_; }
+
+ private:
+  std::vector<std::string> tasks_;
+};
+
+/// A task of the dependency map has no function (or an empty one).
+class MissingFunctionError : public TaskListError {
+ public:
+  using TaskListError::TaskListError;
+};
+
+/// A name given to an option or helper is not a task of the graph.
+class UnknownTaskError : public TaskListError {
+ public:
+  using TaskListError::TaskListError;
+};
+
+/// `TaskGraph::add_task` was given a name the graph already has.
+class DuplicateTaskError : public TaskListError {
+ public:
+  using TaskListError::TaskListError;
+};
+
+/// Thrown by a run with `raise_errors` set: names the first failed task, and nests the
+/// exception that task threw (`std::rethrow_if_nested` or `original()` reach it).
+class TaskError : public Error {
+ public:
+  TaskError(std::string message, std::string task, std::exception_ptr original)
+      : Error(std::move(message)), task_(std::move(task)), original_(std::move(original)) {}
+  /// The failed task.
+  [[nodiscard]] const std::string& task() const noexcept { return task_; }
+  /// The exception the task threw, kept as thrown.
+  [[nodiscard]] const std::exception_ptr& original() const noexcept { return original_; }
+
+ private:
+  std::string task_;
+  std::exception_ptr original_;
+};
+
+/// The error recorded for a skipped task: an ancestor failed, so the task never ran.
+class AncestorFailed : public Error {
+ public:
+  explicit AncestorFailed(std::string ancestor)
+      : Error("Ancestor task " + ancestor + " failed; task not run"),
+        ancestor_(std::move(ancestor)) {}
+  /// The failed task that caused the skip.
+  [[nodiscard]] const std::string& ancestor() const noexcept { return ancestor_; }
+
+ private:
+  std::string ancestor_;
+};
+
+/// A task was fed a number of values its function cannot take.
+class ArityError : public Error {
+ public:
+  ArityError(std::string message, std::string task, std::size_t expected, std::size_t received)
+      : Error(std::move(message)), task_(std::move(task)), expected_(expected), received_(received) {}
+  [[nodiscard]] const std::string& task() const noexcept { return task_; }
+  /// How many values the function takes.
+  [[nodiscard]] std::size_t expected() const noexcept { return expected_; }
+  /// How many values the dependencies fed.
+  [[nodiscard]] std::size_t received() const noexcept { return received_; }
+
+ private:
+  std::string task_;
+  std::size_t expected_;
+  std::size_t received_;
+};
+
+/// In a `std::any` graph, a fed value does not hold the type the parameter asks for.
+class TypeError : public Error {
+ public:
+  TypeError(std::string message, std::string task, std::size_t position, std::string expected,
+            std::string actual)
+      : Error(std::move(message)),
+        task_(std::move(task)),
+        position_(position),
+        expected_(std::move(expected)),
+        actual_(std::move(actual)) {}
+  [[nodiscard]] const std::string& task() const noexcept { return task_; }
+  /// Zero-based index of the parameter among the fed values.
+  [[nodiscard]] std::size_t position() const noexcept { return position_; }
+  /// The parameter's type.
+  [[nodiscard]] const std::string& expected() const noexcept { return expected_; }
+  /// The type the fed value holds.
+  [[nodiscard]] const std::string& actual() const noexcept { return actual_; }
+
+ private:
+  std::string task_;
+  std::size_t position_;
+  std::string expected_;
+  std::string actual_;
+};
+
+/// `TaskGraph::result` was asked for a task that has no value.
+class BadResultAccess : public Error {
+ public:
+  BadResultAccess(std::string message, std::string task)
+      : Error(std::move(message)), task_(std::move(task)) {}
+  [[nodiscard]] const std::string& task() const noexcept { return task_; }
+
+ private:
+  std::string task_;
+};
+
+}  // namespace taskmap

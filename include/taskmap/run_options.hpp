@@ -1,0 +1,72 @@
+#pragma once
+/// @file run_options.hpp
+/// RunOptions, RunSummary and the Context a task may take.
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <stop_token>
+#include <string_view>
+#include <vector>
+
+#include "taskmap/observer.hpp"
+
+namespace taskmap {
+
+/// How to run a graph. An aggregate: `run(g, {.raise_errors = true})`.
+struct RunOptions {
+  /// Worker threads for the parallel executors; 0 means the hardware concurrency.
+  std::size_t ncores = 0;
+  /// After the run, throw taskmap::TaskError for the first failed task (original nested).
+  bool raise_errors = false;
+  /// Start no new task after the first failure; unstarted tasks stay pending.
+  bool fail_fast = false;
+  /// Cooperative cancel: running tasks see it through Context; unstarted tasks become
+  /// cancelled and run on the next call.
+  std::stop_token stop_token = {};
+  /// Receivers of task events, in order.
+  std::vector<std::shared_ptr<Observer>> observers = {};
+};
+
+/// What one run did. Counts cover the tasks this run changed.
+struct RunSummary {
+  std::size_t succeeded = 0;
+  std::size_t failed = 0;
+  std::size_t skipped = 0;
+  std::size_t cancelled = 0;
+  std::chrono::nanoseconds elapsed{0};
+
+  /// True when every task the run touched succeeded.
+  [[nodiscard]] bool ok() const noexcept { return failed == 0 && skipped == 0 && cancelled == 0; }
+};
+
+/// What a running task may ask of its executor; take it as a leading `taskmap::Context&`.
+/// Thread safety: a context belongs to one running task; do not keep it past the call.
+class Context {
+ public:
+  /// Executors build contexts; tasks only receive them.
+  /// `stop` must outlive the context (it is the run's token, not a copy: copying a
+  /// std::stop_token costs an atomic operation per task).
+  Context(std::string_view graph_name, std::string_view task_name, const std::stop_token& stop,
+          std::size_t worker_id) noexcept
+      : graph_name_(graph_name), task_name_(task_name), stop_(&stop), worker_id_(worker_id) {}
+
+  /// The running task's name.
+  [[nodiscard]] std::string_view name() const noexcept { return task_name_; }
+  /// The graph's name.
+  [[nodiscard]] std::string_view graph_name() const noexcept { return graph_name_; }
+  /// True once the run's stop_token asked to stop; long tasks should check it and return.
+  [[nodiscard]] bool stop_requested() const noexcept { return stop_->stop_requested(); }
+  /// The run's stop token, to pass on (e.g. to a std::stop_callback or a std::jthread).
+  [[nodiscard]] const std::stop_token& stop_token() const noexcept { return *stop_; }
+  /// Id of the worker running the task (0 on the sequential executor).
+  [[nodiscard]] std::size_t worker_id() const noexcept { return worker_id_; }
+
+ private:
+  std::string_view graph_name_;
+  std::string_view task_name_;
+  const std::stop_token* stop_;
+  std::size_t worker_id_;
+};
+
+}  // namespace taskmap

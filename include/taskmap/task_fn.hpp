@@ -1,0 +1,385 @@
+#pragma once
+/// @file task_fn.hpp
+/// TaskFn<T>: a type-erased task function, and TaskCallable, the concept of what fits one.
+
+#include <any>
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "taskmap/detail/callable_traits.hpp"
+#include "taskmap/detail/type_name.hpp"
+#include "taskmap/errors.hpp"
+#include "taskmap/run_options.hpp"
+
+namespace taskmap {
+
+namespace detail {
+
+template <class X>
+inline constexpr bool is_optional_v = false;
+template <class U>
+inline constexpr bool is_optional_v<std::optional<U>> = true;
+
+template <class X>
+inline constexpr bool is_std_function_v = false;
+template <class S>
+inline constexpr bool is_std_function_v<std::function<S>> = true;
+
+template <class P>
+inline constexpr bool is_context_param_v =
+    std::is_same_v<std::remove_cvref_t<P>, Context> && std::is_lvalue_reference_v<P>;
+
+// A return type is valid if it is void (no value), T or convertible to T (a value), or
+// std::optional<U> with U convertible to T (nullopt = no value).
+template <class R, class T>
+constexpr bool valid_return() {
+  using D = std::remove_cvref_t<R>;
+  if constexpr (std::is_void_v<R> || std::is_same_v<D, T>) {
+    return true;
+  } else if constexpr (is_optional_v<D>) {
+    return std::is_convertible_v<typename D::value_type, T>;
+  } else {
+    return std::is_convertible_v<R, T>;
+  }
+}
+
+template <class T, class R>
+void store_result(R&& result, std::optional<T>& out) {
+  using D = std::remove_cvref_t<R>;
+  if constexpr (std::is_same_v<D, T>) {
+    out.emplace(std::forward<R>(result));
+  } else if constexpr (is_optional_v<D>) {
+    if (result.has_value()) {
+      out.emplace(*std::forward<R>(result));
+    } else {
+      out.reset();
+    }
+  } else {
+    out.emplace(std::forward<R>(result));
+  }
+}
+
+// How one fed value reaches a parameter of type P.
+enum class Feed {
+  direct,   // P is T or const T&: pass the stored result itself
+  any_cast, // T is std::any and P asks for what it holds: pass a view of the held value
+  convert,  // construct P's value type from const T&
+};
+
+template <class P, class T>
+constexpr Feed feed_mode() {
+  using D = std::remove_cvref_t<P>;
+  if constexpr (std::is_same_v<D, T>) {
+    return std::is_rvalue_reference_v<P> ? Feed::convert : Feed::direct;
+  } else if constexpr (std::is_same_v<T, std::any>) {
+    return Feed::any_cast;
+  } else {
+    return Feed::convert;
+  }
+}
+
+template <class P, class T>
+constexpr bool feedable() {
+  using D = std::remove_cvref_t<P>;
+  // A non-const lvalue reference would let a task modify another task's result.
+  if constexpr (std::is_lvalue_reference_v<P> && !std::is_const_v<std::remove_reference_t<P>>) {
+    return false;
+  } else if constexpr (!std::is_object_v<D> || std::is_array_v<D>) {
+    return false;
+  } else if constexpr (feed_mode<P, T>() == Feed::direct) {
+    return true;
+  } else if constexpr (feed_mode<P, T>() == Feed::any_cast) {
+    return std::is_copy_constructible_v<D>;
+  } else {
+    return std::is_constructible_v<D, const T&> && std::is_move_constructible_v<D>;
+  }
+}
+
+[[noreturn]] inline void throw_type_error(const Context& ctx, std::size_t position,
+                                          std::string expected, const std::any& value) {
+  std::string actual = value.has_value() ? type_name(value.type()) : "an empty std::any";
+  std::string message =
+      fmt::format("task '{}': the value fed at position {} holds {} but the parameter expects {}",
+                  ctx.name(), position, actual, expected);
+  throw TypeError(std::move(message), std::string(ctx.name()), position, std::move(expected),
+                  std::move(actual));
+}
+
+// Holds one argument from the moment it is checked until the call.
+template <class P, class T, Feed Mode = feed_mode<P, T>()>
+class Arg;
+
+template <class P, class T>
+class Arg<P, T, Feed::direct> {
+ public:
+  Arg(const T* value, const Context&, std::size_t) noexcept : value_(value) {}
+  const T& get() const noexcept { return *value_; }
+
+ private:
+  const T* value_;
+};
+
+template <class P, class T>
+class Arg<P, T, Feed::any_cast> {
+  using D = std::remove_cvref_t<P>;
+
+ public:
+  Arg(const T* value, const Context& ctx, std::size_t position)
+      : value_(std::any_cast<D>(value)) {
+    if (value_ == nullptr) throw_type_error(ctx, position, type_name<D>(), *value);
+  }
+  decltype(auto) get() const {
+    if constexpr (std::is_rvalue_reference_v<P>) {
+      return D(*value_);
+    } else {
+      return static_cast<const D&>(*value_);
+    }
+  }
+
+ private:
+  const D* value_;
+};
+
+template <class P, class T>
+class Arg<P, T, Feed::convert> {
+  using D = std::remove_cvref_t<P>;
+
+ public:
+  Arg(const T* value, const Context&, std::size_t) : value_(*value) {}
+  decltype(auto) get() {
+    if constexpr (std::is_lvalue_reference_v<P>) {
+      return static_cast<const D&>(value_);
+    } else {
+      return static_cast<D&&>(value_);
+    }
+  }
+
+ private:
+  D value_;
+};
+
+template <class Params>
+struct SplitContext {
+  static constexpr bool has_context = false;
+  using rest = Params;
+};
+template <class First, class... Rest>
+struct SplitContext<std::tuple<First, Rest...>> {
+  static constexpr bool has_context = is_context_param_v<First>;
+  using rest = std::conditional_t<has_context, std::tuple<Rest...>, std::tuple<First, Rest...>>;
+};
+
+template <class Params, class T>
+inline constexpr bool is_span_params_v = false;
+template <class P, class T>
+inline constexpr bool is_span_params_v<std::tuple<P>, T> =
+    std::is_same_v<std::remove_cvref_t<P>, std::span<const T>> &&
+    !(std::is_lvalue_reference_v<P> && !std::is_const_v<std::remove_reference_t<P>>);
+
+template <class Params, class T>
+inline constexpr bool all_feedable_v = false;
+template <class... P, class T>
+inline constexpr bool all_feedable_v<std::tuple<P...>, T> = (feedable<P, T>() && ...);
+
+template <std::size_t, class X>
+using Repeat = X;
+
+// Generic callables (auto parameters) have no readable signature: probe them with
+// 0..kMaxGenericArity values of type const T&, without and then with a leading Context&.
+inline constexpr std::size_t kMaxGenericArity = 8;
+
+template <class F, class T, bool WithContext, std::size_t... I>
+constexpr bool invocable_with(std::index_sequence<I...>) {
+  if constexpr (WithContext) {
+    return std::is_invocable_v<F&, Context&, Repeat<I, const T&>...>;
+  } else {
+    return std::is_invocable_v<F&, Repeat<I, const T&>...>;
+  }
+}
+
+template <class F, class T, bool WithContext, std::size_t N = 0>
+constexpr std::size_t generic_arity() {
+  if constexpr (N > kMaxGenericArity) {
+    return N;
+  } else if constexpr (invocable_with<F, T, WithContext>(std::make_index_sequence<N>{})) {
+    return N;
+  } else {
+    return generic_arity<F, T, WithContext, N + 1>();
+  }
+}
+
+template <class F, class T, bool WithContext, class Seq>
+struct GenericParams;
+template <class F, class T, bool WithContext, std::size_t... I>
+struct GenericParams<F, T, WithContext, std::index_sequence<I...>> {
+  using params = std::tuple<Repeat<I, const T&>...>;
+  using result = std::conditional_t<WithContext,
+                                    std::invoke_result<F&, Context&, Repeat<I, const T&>...>,
+                                    std::invoke_result<F&, Repeat<I, const T&>...>>;
+};
+
+// Shape<F, T>: how an F is called as a task of a TaskGraph<T>.
+template <class F, class T, bool Known = CallableTraits<F>::known>
+struct Shape {
+  using split = SplitContext<typename CallableTraits<F>::params>;
+  static constexpr bool has_context = split::has_context;
+  using params = typename split::rest;
+  static constexpr bool is_span = is_span_params_v<params, T>;
+  using result = typename CallableTraits<F>::result;
+  static constexpr bool valid = (is_span || all_feedable_v<params, T>) &&
+                                valid_return<result, T>() && std::is_move_constructible_v<F>;
+};
+
+template <class F, class T>
+struct Shape<F, T, false> {
+  static constexpr std::size_t plain_arity = generic_arity<F, T, false>();
+  static constexpr std::size_t context_arity = generic_arity<F, T, true>();
+  static constexpr bool has_context = plain_arity > kMaxGenericArity;
+  static constexpr std::size_t arity = has_context ? context_arity : plain_arity;
+  static constexpr bool found = arity <= kMaxGenericArity;
+  using generic = GenericParams<F, T, has_context, std::make_index_sequence<found ? arity : 0>>;
+  using params = typename generic::params;
+  static constexpr bool is_span = false;
+  using result = typename std::conditional_t<found, typename generic::result,
+                                             std::type_identity<void>>::type;
+  static constexpr bool valid =
+      found && valid_return<result, T>() && std::is_move_constructible_v<F>;
+};
+
+/// The erased interface every TaskFn holds.
+template <class T>
+class TaskFnBase {
+ public:
+  TaskFnBase() = default;
+  TaskFnBase(const TaskFnBase&) = delete;
+  TaskFnBase& operator=(const TaskFnBase&) = delete;
+  virtual ~TaskFnBase() = default;
+  virtual void invoke(Context& ctx, std::span<const T* const> args, std::optional<T>& out) = 0;
+};
+
+template <class F, class T>
+class TaskFnModel final : public TaskFnBase<T> {
+  using shape = Shape<F, T>;
+
+ public:
+  template <class G>
+  explicit TaskFnModel(G&& fn) : fn_(std::forward<G>(fn)) {}
+
+  void invoke(Context& ctx, std::span<const T* const> args, std::optional<T>& out) override {
+    if constexpr (shape::is_span) {
+      std::vector<T> values;
+      values.reserve(args.size());
+      for (const T* value : args) values.push_back(*value);
+      call_and_store(out, ctx, std::span<const T>(values));
+    } else {
+      invoke_positional(ctx, args, out, std::make_index_sequence<std::tuple_size_v<typename shape::params>>{});
+    }
+  }
+
+ private:
+  template <std::size_t... I>
+  void invoke_positional(Context& ctx, std::span<const T* const> args, std::optional<T>& out,
+                         std::index_sequence<I...>) {
+    constexpr std::size_t arity = sizeof...(I);
+    if (args.size() != arity) {
+      throw ArityError(
+          fmt::format("task '{}' takes {} value(s) but its dependencies fed {} (a dependency "
+                      "that produced no value is not fed)",
+                      ctx.name(), arity, args.size()),
+          std::string(ctx.name()), arity, args.size());
+    }
+    // Braced initialisation checks the arguments left to right.
+    std::tuple<Arg<std::tuple_element_t<I, typename shape::params>, T>...> held{
+        Arg<std::tuple_element_t<I, typename shape::params>, T>(args[I], ctx, I)...};
+    call_and_store(out, ctx, std::get<I>(held).get()...);
+    static_cast<void>(held);  // silences "set but unused" when arity is 0
+  }
+
+  template <class... A>
+  void call_and_store(std::optional<T>& out, Context& ctx, A&&... args) {
+    if constexpr (shape::has_context) {
+      finish(out, [&]() -> decltype(auto) { return std::invoke(fn_, ctx, std::forward<A>(args)...); });
+    } else {
+      static_cast<void>(ctx);
+      finish(out, [&]() -> decltype(auto) { return std::invoke(fn_, std::forward<A>(args)...); });
+    }
+  }
+
+  template <class Call>
+  static void finish(std::optional<T>& out, Call&& call) {
+    if constexpr (std::is_void_v<decltype(call())>) {
+      call();
+      out.reset();
+    } else {
+      store_result<T>(call(), out);
+    }
+  }
+
+  F fn_;
+};
+
+}  // namespace detail
+
+/// True when F can be a task of a TaskGraph<T>: it takes its dependencies' results as
+/// parameters constructible from `const T&` (or all of them as `std::span<const T>`),
+/// optionally after a leading `taskmap::Context&`, and returns T (or something convertible
+/// to it), `std::optional<T>` or void.
+template <class F, class T>
+concept TaskCallable = detail::Shape<std::decay_t<F>, T>::valid;
+
+/// A task function of a TaskGraph<T>: any TaskCallable, type-erased. Copies share the callable
+/// (like a Python function object), so a TaskFn is cheap to copy.
+/// Thread safety: invoking is as thread-safe as the callable it holds.
+template <class T>
+class TaskFn {
+ public:
+  using value_type = T;
+
+  /// An empty function; a graph refuses it with MissingFunctionError.
+  TaskFn() noexcept = default;
+  TaskFn(std::nullptr_t) noexcept {}  // NOLINT(google-explicit-constructor): like std::function
+
+  /// Wraps any callable that fits a task shape; anything else is a compile error.
+  template <class F>
+    requires(!std::is_same_v<std::remove_cvref_t<F>, TaskFn> &&
+             !std::is_same_v<std::remove_cvref_t<F>, std::nullptr_t>)
+  TaskFn(F&& fn) {  // NOLINT(google-explicit-constructor): braced FuncMap literals need it
+    static_assert(TaskCallable<F, T>,
+                  "taskmap::TaskFn<T>: this callable fits no task shape. A task takes its "
+                  "dependencies' results as parameters constructible from const T& "
+                  "(in dependency order) or all of them as std::span<const T>, optionally after "
+                  "a leading taskmap::Context&, and returns T (or something convertible to T), "
+                  "std::optional<T> (nullopt = no value) or void (no value).");
+    if constexpr (TaskCallable<F, T>) {
+      using Stored = std::decay_t<F>;
+      if constexpr (std::is_pointer_v<std::remove_reference_t<F>> || detail::is_std_function_v<Stored>) {
+        if (!static_cast<bool>(fn)) return;  // a null pointer or empty std::function stays empty
+      }
+      impl_ = std::make_shared<detail::TaskFnModel<Stored, T>>(std::forward<F>(fn));
+    }
+  }
+
+  /// True when the function holds a callable.
+  explicit operator bool() const noexcept { return impl_ != nullptr; }
+
+  /// Calls the function with the fed values; stores its value in `out` (reset for no value).
+  /// Throws: whatever the callable throws; ArityError or TypeError when the values do not fit.
+  /// Precondition: not empty.
+  void invoke(Context& ctx, std::span<const T* const> args, std::optional<T>& out) const {
+    impl_->invoke(ctx, args, out);
+  }
+
+ private:
+  std::shared_ptr<detail::TaskFnBase<T>> impl_;
+};
+
+}  // namespace taskmap

@@ -1,0 +1,14 @@
+#pragma once
+/// @file taskmap.hpp
+/// The umbrella header: everything public in taskmap.
+
+#include "taskmap/errors.hpp"
+#include "taskmap/executor.hpp"
+#include "taskmap/executors/sequential.hpp"
+#include "taskmap/graph.hpp"
+#include "taskmap/observer.hpp"
+#include "taskmap/reset.hpp"
+#include "taskmap/run_options.hpp"
+#include "taskmap/task_fn.hpp"
+#include "taskmap/task_status.hpp"
+#include "taskmap/version.hpp"

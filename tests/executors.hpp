@@ -1,0 +1,24 @@
+#pragma once
+// The executors the conformance suite runs every scenario through, and how to make one.
+
+#include <cstddef>
+
+#include <taskmap/taskmap.hpp>
+
+// Every executor type, for TEMPLATE_TEST_CASE.
+#define TASKMAP_TEST_EXECUTORS taskmap::SequentialExecutor
+
+namespace taskmap_test {
+
+/// Builds an executor for tests. Parallel executors get `workers` threads.
+template <class E>
+E make_executor(std::size_t workers = 2) {
+  if constexpr (std::is_constructible_v<E, std::size_t>) {
+    return E(workers);
+  } else {
+    static_cast<void>(workers);
+    return E{};
+  }
+}
+
+}  // namespace taskmap_test
