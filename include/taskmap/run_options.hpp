@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <memory>
 #include <stop_token>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -44,17 +45,17 @@ struct RunSummary {
 /// Thread safety: a context belongs to one running task; do not keep it past the call.
 class Context {
  public:
-  /// Executors build contexts; tasks only receive them.
-  /// `stop` must outlive the context (it is the run's token, not a copy: copying a
-  /// std::stop_token costs an atomic operation per task).
-  Context(std::string_view graph_name, std::string_view task_name, const std::stop_token& stop,
-          std::size_t worker_id) noexcept
-      : graph_name_(graph_name), task_name_(task_name), stop_(&stop), worker_id_(worker_id) {}
+  /// Executors build contexts; tasks only receive them. The context refers to (does not
+  /// copy) the names and the run's stop token, which must outlive it: building one costs
+  /// no memory access, so a task that never looks pays nothing.
+  Context(const std::string& graph_name, const std::string& task_name,
+          const std::stop_token& stop, std::size_t worker_id) noexcept
+      : graph_name_(&graph_name), task_name_(&task_name), stop_(&stop), worker_id_(worker_id) {}
 
   /// The running task's name.
-  [[nodiscard]] std::string_view name() const noexcept { return task_name_; }
+  [[nodiscard]] std::string_view name() const noexcept { return *task_name_; }
   /// The graph's name.
-  [[nodiscard]] std::string_view graph_name() const noexcept { return graph_name_; }
+  [[nodiscard]] std::string_view graph_name() const noexcept { return *graph_name_; }
   /// True once the run's stop_token asked to stop; long tasks should check it and return.
   [[nodiscard]] bool stop_requested() const noexcept { return stop_->stop_requested(); }
   /// The run's stop token, to pass on (e.g. to a std::stop_callback or a std::jthread).
@@ -63,8 +64,8 @@ class Context {
   [[nodiscard]] std::size_t worker_id() const noexcept { return worker_id_; }
 
  private:
-  std::string_view graph_name_;
-  std::string_view task_name_;
+  const std::string* graph_name_;
+  const std::string* task_name_;
   const std::stop_token* stop_;
   std::size_t worker_id_;
 };

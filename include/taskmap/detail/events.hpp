@@ -3,6 +3,8 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
+#include <string>
 #include <memory>
 #include <string_view>
 #include <vector>
@@ -13,14 +15,17 @@ namespace taskmap::detail {
 
 class EventSink {
  public:
-  EventSink(const std::vector<std::shared_ptr<Observer>>& observers, std::string_view graph) noexcept
-      : observers_(observers), graph_(graph) {}
+  EventSink(const std::vector<std::shared_ptr<Observer>>& observers, std::string_view graph,
+            const std::vector<std::string>& task_names) noexcept
+      : observers_(observers), graph_(graph), task_names_(task_names) {}
 
   [[nodiscard]] bool active() const noexcept { return !observers_.empty(); }
 
-  void emit(EventKind kind, std::string_view task, std::size_t worker) const {
+  /// Reports `kind` for task id `task`. Takes the id, not the name, so that a run without
+  /// observers never reads the name array.
+  void emit(EventKind kind, std::uint32_t task, std::size_t worker) const {
     if (observers_.empty()) return;
-    const TaskEvent event{kind, graph_, task, worker, std::chrono::system_clock::now()};
+    const TaskEvent event{kind, graph_, task_names_[task], worker, std::chrono::system_clock::now()};
     for (const auto& observer : observers_) {
       if (observer) observer->on_event(event);
     }
@@ -29,6 +34,7 @@ class EventSink {
  private:
   const std::vector<std::shared_ptr<Observer>>& observers_;
   std::string_view graph_;
+  const std::vector<std::string>& task_names_;
 };
 
 }  // namespace taskmap::detail

@@ -113,11 +113,11 @@ RunSummary SequentialExecutor::run(TaskGraph<T>& graph, const RunOptions& option
   const auto start = std::chrono::steady_clock::now();
   detail::GraphState<T>& g = detail::GraphAccess::state(graph);
   detail::RunGuard<T> guard(g);
-  const detail::EventSink events(options.observers, g.name);
+  const detail::EventSink events(options.observers, g.name, g.names);
   RunSummary summary;
   auto on_skip = [&](std::uint32_t task) {
     ++summary.skipped;
-    events.emit(EventKind::skipped, g.names[task], 0);
+    events.emit(EventKind::skipped, task, 0);
   };
 
   std::vector<std::uint32_t> waiting;
@@ -126,7 +126,7 @@ RunSummary SequentialExecutor::run(TaskGraph<T>& graph, const RunOptions& option
   detail::SequentialReadyQueue ready(g, g.size());
   for (const std::uint32_t task : initial) {
     ready.push(task);
-    events.emit(EventKind::queued, g.names[task], 0);
+    events.emit(EventKind::queued, task, 0);
   }
 
   std::vector<const T*> inputs;
@@ -136,7 +136,7 @@ RunSummary SequentialExecutor::run(TaskGraph<T>& graph, const RunOptions& option
     if (options.stop_token.stop_requested()) break;
     const std::uint32_t task = ready.pop();
     g.status[task] = TaskStatus::running;
-    events.emit(EventKind::started, g.names[task], 0);
+    events.emit(EventKind::started, task, 0);
     detail::gather_inputs(g, task, inputs);
     Context ctx(g.name, g.names[task], options.stop_token, 0);
     try {
@@ -147,19 +147,18 @@ RunSummary SequentialExecutor::run(TaskGraph<T>& graph, const RunOptions& option
       g.status[task] = TaskStatus::failed;
       ++summary.failed;
       if (first_failure == UINT32_MAX) first_failure = task;
-      events.emit(EventKind::failed, g.names[task], 0);
+      events.emit(EventKind::failed, task, 0);
       detail::skip_dependents(g, task, detail::ancestor_error(g, task), waiting, scratch, on_skip);
       if (options.fail_fast) break;
       continue;
     }
     g.status[task] = TaskStatus::done;
-    g.errors[task] = nullptr;
     ++summary.succeeded;
-    events.emit(EventKind::finished, g.names[task], 0);
+    events.emit(EventKind::finished, task, 0);
     for (const std::uint32_t child : g.children_of(task)) {
       if (--waiting[child] == 0) {
         ready.push(child);
-        events.emit(EventKind::queued, g.names[child], 0);
+        events.emit(EventKind::queued, child, 0);
       }
     }
   }
@@ -170,7 +169,7 @@ RunSummary SequentialExecutor::run(TaskGraph<T>& graph, const RunOptions& option
       if (g.status[task] != TaskStatus::pending) continue;
       g.status[task] = TaskStatus::cancelled;
       ++summary.cancelled;
-      events.emit(EventKind::cancelled, g.names[task], 0);
+      events.emit(EventKind::cancelled, task, 0);
     }
   }
   summary.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
