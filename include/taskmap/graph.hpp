@@ -57,6 +57,12 @@ class NameList : public std::vector<std::string> {
   }
 };
 
+/// A set of tasks of which at most `max_concurrency` run at once (e.g. two database tasks).
+struct ConcurrencyGroup {
+  std::size_t max_concurrency = 1;
+  std::vector<std::string> tasks = {};
+};
+
 /// Options of create_graph; an aggregate for designated initialisers:
 /// `{.io_bound = {"fetch"}, .done = {"a"}, .results = {{"a", 5}}, .priority = {{"x", 10}}, .name = "etl"}`.
 template <class T>
@@ -71,6 +77,8 @@ struct GraphOptions {
   std::unordered_map<std::string, int> priority = {};
   /// The graph's name, used in messages and logs.
   std::string name = "taskmap";
+  /// Group name -> limit and members. A task belongs to at most one group.
+  std::unordered_map<std::string, ConcurrencyGroup> groups = {};
 };
 
 template <class T>
@@ -177,6 +185,40 @@ template <class T>
 // ---------------------------------------------------------------------------------------
 // Implementation
 
+namespace detail {
+
+/// Records each task's concurrency group. Throws: GraphError for a limit of 0 or a task in
+/// two groups. Precondition: every member name is a task.
+template <class T>
+void assign_groups(GraphState<T>& g, const std::unordered_map<std::string, ConcurrencyGroup>& groups) {
+  g.group_of.assign(g.size(), NameIndex::npos);
+  g.groups.clear();
+  // Sorted by name, so group ids and messages do not depend on hash order.
+  std::vector<const std::pair<const std::string, ConcurrencyGroup>*> sorted;
+  for (const auto& entry : groups) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  for (const auto* entry : sorted) {
+    const auto& [group, spec] = *entry;
+    if (spec.max_concurrency == 0) {
+      throw GraphError(fmt::format(
+          "graph '{}': group '{}' has max_concurrency 0, so its tasks could never run", g.name,
+          group));
+    }
+    const auto id = static_cast<std::uint32_t>(g.groups.size());
+    g.groups.push_back({group, spec.max_concurrency});
+    for (const std::string& task : spec.tasks) {
+      std::uint32_t& slot = g.group_of[g.find(task)];
+      if (slot != NameIndex::npos && slot != id) {
+        throw GraphError(fmt::format("graph '{}': task '{}' is in two groups, '{}' and '{}'",
+                                     g.name, task, g.groups[slot].name, group));
+      }
+      slot = id;
+    }
+  }
+}
+
+}  // namespace detail
+
 template <class T>
 TaskGraph<T> create_graph(FuncMap<T> funcs, DependencyMap deps, GraphOptions<T> opts) {
   TaskGraph<T> graph(std::move(opts.name));
@@ -280,6 +322,7 @@ TaskGraph<T> create_graph(FuncMap<T> funcs, DependencyMap deps, GraphOptions<T> 
   check("done", opts.done);
   check("results", keys(opts.results));
   check("priority", keys(opts.priority));
+  for (const auto& [group, spec] : opts.groups) check("groups[" + group + "]", spec.tasks);
   if (!unknown.empty()) {
     std::sort(unknown.begin(), unknown.end());
     unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
@@ -292,6 +335,7 @@ TaskGraph<T> create_graph(FuncMap<T> funcs, DependencyMap deps, GraphOptions<T> 
   for (const std::string& task : opts.done) g.status[g.find(task)] = TaskStatus::done;
   for (auto& [task, value] : opts.results) g.results[g.find(task)].emplace(std::move(value));
   for (const auto& [task, prio] : opts.priority) g.priority[g.find(task)] = prio;
+  detail::assign_groups(g, opts.groups);
 
   g.rebuild_children();
   detail::check_acyclic(g);

@@ -5,6 +5,7 @@
 #include "taskmap/errors.hpp"
 #include "taskmap/executor.hpp"
 #include "taskmap/executors/sequential.hpp"
+#include "taskmap/executors/thread_pool.hpp"
 #include "taskmap/graph.hpp"
 #include "taskmap/observer.hpp"
 #include "taskmap/reset.hpp"

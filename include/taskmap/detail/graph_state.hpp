@@ -52,6 +52,13 @@ struct GraphState {
   bool children_stale = false;
   std::vector<std::uint8_t> io_bound;
   std::vector<int> priority;
+  // Concurrency groups: group_of[task] indexes groups, or is NameIndex::npos.
+  struct Group {
+    std::string name;
+    std::size_t max_concurrency;
+  };
+  std::vector<std::uint32_t> group_of;
+  std::vector<Group> groups;
   std::vector<TaskStatus> status;
   std::vector<std::optional<T>> results;
   std::vector<std::exception_ptr> errors;
@@ -183,6 +190,7 @@ struct GraphState {
     dep_offsets.push_back(static_cast<std::uint32_t>(deps.size()));
     io_bound.push_back(0);
     priority.push_back(0);
+    group_of.push_back(NameIndex::npos);
     status.push_back(TaskStatus::pending);
     results.emplace_back();
     errors.emplace_back();
