@@ -242,9 +242,16 @@ struct Shape {
 template <class F, class T>
 struct Shape<F, T, false> {
   static constexpr std::size_t plain_arity = generic_arity<F, T, false>();
-  static constexpr std::size_t context_arity = generic_arity<F, T, true>();
   static constexpr bool has_context = plain_arity > kMaxGenericArity;
-  static constexpr std::size_t arity = has_context ? context_arity : plain_arity;
+  // Probe with a leading Context& only when plain values fit nothing: the probe deduces
+  // `auto` as Context, and a deduced return type would compile the body with it.
+  static constexpr std::size_t arity = [] {
+    if constexpr (has_context) {
+      return generic_arity<F, T, true>();
+    } else {
+      return plain_arity;
+    }
+  }();
   static constexpr bool found = arity <= kMaxGenericArity;
   using generic = GenericParams<F, T, has_context, std::make_index_sequence<found ? arity : 0>>;
   using params = typename generic::params;
