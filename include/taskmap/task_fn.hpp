@@ -16,9 +16,11 @@
 #include <fmt/format.h>
 
 #include "taskmap/detail/callable_traits.hpp"
+#include "taskmap/detail/event_loop.hpp"
 #include "taskmap/detail/type_name.hpp"
 #include "taskmap/errors.hpp"
 #include "taskmap/run_options.hpp"
+#include "taskmap/task.hpp"
 
 namespace taskmap {
 
@@ -45,6 +47,8 @@ constexpr bool valid_return() {
   using D = std::remove_cvref_t<R>;
   if constexpr (std::is_void_v<R> || std::is_same_v<D, T>) {
     return true;
+  } else if constexpr (is_task_v<D>) {
+    return !is_task_v<typename D::value_type> && valid_return<typename D::value_type, T>();
   } else if constexpr (is_optional_v<D>) {
     return std::is_convertible_v<typename D::value_type, T>;
   } else {
@@ -235,6 +239,7 @@ struct Shape {
   using params = typename split::rest;
   static constexpr bool is_span = is_span_params_v<params, T>;
   using result = typename CallableTraits<F>::result;
+  static constexpr bool is_coroutine = is_task_v<std::remove_cvref_t<result>>;
   static constexpr bool valid = (is_span || all_feedable_v<params, T>) &&
                                 valid_return<result, T>() && std::is_move_constructible_v<F>;
 };
@@ -258,6 +263,7 @@ struct Shape<F, T, false> {
   static constexpr bool is_span = false;
   using result = typename std::conditional_t<found, typename generic::result,
                                              std::type_identity<void>>::type;
+  static constexpr bool is_coroutine = is_task_v<std::remove_cvref_t<result>>;
   static constexpr bool valid =
       found && valid_return<result, T>() && std::is_move_constructible_v<F>;
 };
@@ -270,7 +276,14 @@ class TaskFnBase {
   TaskFnBase(const TaskFnBase&) = delete;
   TaskFnBase& operator=(const TaskFnBase&) = delete;
   virtual ~TaskFnBase() = default;
+  /// Runs the task to completion on the calling thread (a coroutine task is driven there).
   virtual void invoke(Context& ctx, std::span<const T* const> args, std::optional<T>& out) = 0;
+  /// True when the callable returns a taskmap::Task.
+  [[nodiscard]] virtual bool is_coroutine() const noexcept = 0;
+  /// The task as a coroutine that has not started yet; it keeps its own copies of the context
+  /// and inputs. `out` must outlive it.
+  virtual Task<void> invoke_coroutine(Context ctx, std::vector<const T*> args,
+                                      std::optional<T>& out) = 0;
 };
 
 template <class F, class T>
@@ -282,7 +295,9 @@ class TaskFnModel final : public TaskFnBase<T> {
   explicit TaskFnModel(G&& fn) : fn_(std::forward<G>(fn)) {}
 
   void invoke(Context& ctx, std::span<const T* const> args, std::optional<T>& out) override {
-    if constexpr (shape::is_span) {
+    if constexpr (shape::is_coroutine) {
+      sync_wait(invoke_coroutine(ctx, std::vector<const T*>(args.begin(), args.end()), out));
+    } else if constexpr (shape::is_span) {
       std::vector<T> values;
       values.reserve(args.size());
       for (const T* value : args) values.push_back(*value);
@@ -292,18 +307,80 @@ class TaskFnModel final : public TaskFnBase<T> {
     }
   }
 
+  [[nodiscard]] bool is_coroutine() const noexcept override { return shape::is_coroutine; }
+
+  Task<void> invoke_coroutine(Context ctx, std::vector<const T*> args,
+                              std::optional<T>& out) override {
+    if constexpr (!shape::is_coroutine) {
+      return plain_as_coroutine(ctx, std::move(args), out);
+    } else if constexpr (shape::is_span) {
+      return span_coroutine(ctx, std::move(args), out);
+    } else {
+      return positional_coroutine(
+          ctx, std::move(args), out,
+          std::make_index_sequence<std::tuple_size_v<typename shape::params>>{});
+    }
+  }
+
  private:
+  Task<void> plain_as_coroutine(Context ctx, std::vector<const T*> args, std::optional<T>& out) {
+    invoke(ctx, args, out);
+    co_return;
+  }
+
+  Task<void> span_coroutine(Context ctx, std::vector<const T*> args, std::optional<T>& out) {
+    std::vector<T> values;
+    values.reserve(args.size());
+    for (const T* value : args) values.push_back(*value);
+    co_await await_and_store(out, ctx, std::span<const T>(values));
+  }
+
+  template <std::size_t... I>
+  Task<void> positional_coroutine(Context ctx, std::vector<const T*> args, std::optional<T>& out,
+                                  std::index_sequence<I...>) {
+    constexpr std::size_t arity = sizeof...(I);
+    if (args.size() != arity) throw_arity_error(ctx, arity, args.size());
+    std::tuple<Arg<std::tuple_element_t<I, typename shape::params>, T>...> held{
+        Arg<std::tuple_element_t<I, typename shape::params>, T>(args[I], ctx, I)...};
+    co_await await_and_store(out, ctx, std::get<I>(held).get()...);
+    static_cast<void>(held);
+  }
+
+  // Calls the coroutine function and awaits the Task it returns; the caller's frame keeps
+  // the arguments alive meanwhile.
+  template <class... A>
+  Task<void> await_and_store(std::optional<T>& out, Context& ctx, A&&... args) {
+    auto task = [&] {
+      if constexpr (shape::has_context) {
+        return std::invoke(fn_, ctx, std::forward<A>(args)...);
+      } else {
+        static_cast<void>(ctx);
+        return std::invoke(fn_, std::forward<A>(args)...);
+      }
+    }();
+    using Value = typename decltype(task)::value_type;
+    if constexpr (std::is_void_v<Value>) {
+      co_await std::move(task);
+      out.reset();
+    } else {
+      store_result<T>(co_await std::move(task), out);
+    }
+  }
+
+  [[noreturn]] static void throw_arity_error(const Context& ctx, std::size_t arity,
+                                             std::size_t received) {
+    throw ArityError(
+        fmt::format("task '{}' takes {} value(s) but its dependencies fed {} (a dependency "
+                    "that produced no value is not fed)",
+                    ctx.name(), arity, received),
+        std::string(ctx.name()), arity, received);
+  }
+
   template <std::size_t... I>
   void invoke_positional(Context& ctx, std::span<const T* const> args, std::optional<T>& out,
                          std::index_sequence<I...>) {
     constexpr std::size_t arity = sizeof...(I);
-    if (args.size() != arity) {
-      throw ArityError(
-          fmt::format("task '{}' takes {} value(s) but its dependencies fed {} (a dependency "
-                      "that produced no value is not fed)",
-                      ctx.name(), arity, args.size()),
-          std::string(ctx.name()), arity, args.size());
-    }
+    if (args.size() != arity) throw_arity_error(ctx, arity, args.size());
     // Braced initialisation checks the arguments left to right.
     std::tuple<Arg<std::tuple_element_t<I, typename shape::params>, T>...> held{
         Arg<std::tuple_element_t<I, typename shape::params>, T>(args[I], ctx, I)...};
@@ -339,7 +416,7 @@ class TaskFnModel final : public TaskFnBase<T> {
 /// True when F can be a task of a TaskGraph<T>: it takes its dependencies' results as
 /// parameters constructible from `const T&` (or all of them as `std::span<const T>`),
 /// optionally after a leading `taskmap::Context&`, and returns T (or something convertible
-/// to it), `std::optional<T>` or void.
+/// to it), `std::optional<T>` or void — or a coroutine returning `taskmap::Task` of those.
 template <class F, class T>
 concept TaskCallable = detail::Shape<std::decay_t<F>, T>::valid;
 
@@ -365,7 +442,8 @@ class TaskFn {
                   "dependencies' results as parameters constructible from const T& "
                   "(in dependency order) or all of them as std::span<const T>, optionally after "
                   "a leading taskmap::Context&, and returns T (or something convertible to T), "
-                  "std::optional<T> (nullopt = no value) or void (no value).");
+                  "std::optional<T> (nullopt = no value) or void (no value), or is a coroutine "
+                  "returning taskmap::Task<R> of one of those.");
     if constexpr (TaskCallable<F, T>) {
       using Stored = std::decay_t<F>;
       if constexpr (std::is_pointer_v<std::remove_reference_t<F>> || detail::is_std_function_v<Stored>) {
@@ -383,6 +461,17 @@ class TaskFn {
   /// Precondition: not empty.
   void invoke(Context& ctx, std::span<const T* const> args, std::optional<T>& out) const {
     impl_->invoke(ctx, args, out);
+  }
+
+  /// True when the callable is a coroutine (returns a taskmap::Task). Precondition: not empty.
+  [[nodiscard]] bool is_coroutine() const noexcept { return impl_->is_coroutine(); }
+
+  /// The task as a coroutine that has not started (plain functions are wrapped); it keeps
+  /// copies of `ctx` and `args`, and stores its value in `out`, which must outlive it.
+  /// Precondition: not empty.
+  [[nodiscard]] Task<void> invoke_coroutine(Context ctx, std::vector<const T*> args,
+                                            std::optional<T>& out) const {
+    return impl_->invoke_coroutine(ctx, std::move(args), out);
   }
 
  private:

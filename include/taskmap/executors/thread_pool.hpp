@@ -15,7 +15,10 @@
 #include <vector>
 
 #include "taskmap/detail/events.hpp"
+#include "taskmap/detail/event_loop.hpp"
 #include "taskmap/detail/run_state.hpp"
+#include "taskmap/detail/scheduler.hpp"
+#include "taskmap/detail/timer_service.hpp"
 #include "taskmap/detail/work_stealing_deque.hpp"
 #include "taskmap/detail/worker_pool.hpp"
 #include "taskmap/executor.hpp"
@@ -74,14 +77,19 @@ RunSummary run_parallel(TaskGraph<T>& graph, const RunOptions& options = {}) {
 
 namespace detail {
 
-/// One run of one graph on a WorkerPool.
+/// One run of one graph on a WorkerPool. With a TimerService, coroutine tasks suspend: a
+/// waiting coroutine frees its worker and is resumed later by any worker (the run is then
+/// the coroutines' Scheduler). Without one, coroutine tasks are driven to completion on
+/// the worker that starts them.
 template <class T>
-class ParallelRun final : public PoolJob {
+class ParallelRun final : public PoolJob, public Scheduler {
  public:
-  ParallelRun(GraphState<T>& graph, const RunOptions& options, WorkerPool& pool)
+  ParallelRun(GraphState<T>& graph, const RunOptions& options, WorkerPool& pool,
+              TimerService* timers = nullptr)
       : g_(graph),
         options_(options),
         pool_(pool),
+        timers_(timers),
         events_(options.observers, graph.name, graph.names),
         ordered_(graph.has_order_hints()),
         slots_(WorkerPool::kMaxWorkers),
@@ -121,6 +129,23 @@ class ParallelRun final : public PoolJob {
   }
 
   bool run_one(std::size_t worker) override {
+    // Suspended coroutines that can go on come first: they hold places and memory.
+    if (timers_ != nullptr && inbox_size_.load(std::memory_order_seq_cst) != 0) {
+      std::coroutine_handle<> handle;
+      {
+        std::lock_guard lock(inbox_mutex_);
+        if (!inbox_.empty()) {
+          handle = inbox_.front();
+          inbox_.pop_front();
+          inbox_size_.store(inbox_.size(), std::memory_order_seq_cst);
+        }
+      }
+      if (handle) {
+        SchedulerScope scope(this);
+        handle.resume();
+        return true;
+      }
+    }
     std::uint32_t task = take(worker);
     if (task == WorkStealingDeque::empty) return false;
     while (task != WorkStealingDeque::empty) {
@@ -136,6 +161,7 @@ class ParallelRun final : public PoolJob {
   }
 
   [[nodiscard]] bool has_work() const noexcept override {
+    if (inbox_size_.load(std::memory_order_seq_cst) != 0) return true;
     if (ordered_) return heap_size_.load(std::memory_order_seq_cst) != 0;
     for (std::size_t i = 0; i < pool_.spawned(); ++i) {
       if (!pool_.deque(i).looks_empty()) return true;
@@ -167,6 +193,20 @@ class ParallelRun final : public PoolJob {
 
   [[nodiscard]] std::uint32_t first_failure() const noexcept {
     return first_failure_.load(std::memory_order_relaxed);
+  }
+
+  // Scheduler: resumptions go to the inbox that every worker checks first.
+  void schedule(std::coroutine_handle<> handle) override { schedule_remote(handle); }
+  void schedule_remote(std::coroutine_handle<> handle) override {
+    {
+      std::lock_guard lock(inbox_mutex_);
+      inbox_.push_back(handle);
+      inbox_size_.store(inbox_.size(), std::memory_order_seq_cst);
+    }
+    pool_.notify_work();
+  }
+  void schedule_at(time_point deadline, std::coroutine_handle<> handle) override {
+    timers_->schedule_at(deadline, handle, *this);
   }
 
  private:
@@ -343,15 +383,52 @@ class ParallelRun final : public PoolJob {
     }
     gather_inputs(g_, task, slot.inputs);
     Context ctx(g_.name, g_.names[task], options_.stop_token, worker);
+    const TaskFn<T>& fn = g_.funcs[task];
+    if (timers_ != nullptr && fn.is_coroutine()) {
+      // Start the coroutine here; when it waits, this worker moves on, and whichever worker
+      // resumes it last finishes the task (still in flight until then).
+      Spawned spawned = spawn(fn.invoke_coroutine(ctx, slot.inputs, g_.results[task]),
+                              [this, task](std::exception_ptr error) noexcept {
+                                finish_coroutine(task, std::move(error));
+                              });
+      SchedulerScope scope(this);
+      spawned.handle.resume();
+      return WorkStealingDeque::empty;
+    }
     bool ok = true;
     try {
-      g_.funcs[task].invoke(ctx, slot.inputs, g_.results[task]);
+      fn.invoke(ctx, slot.inputs, g_.results[task]);
     } catch (...) {
       ok = false;
       g_.results[task].reset();
       g_.errors[task] = std::current_exception();
     }
+    return finish(worker, task, ok);
+  }
 
+  // A suspended coroutine task ended, on the worker that resumed it last.
+  void finish_coroutine(std::uint32_t task, std::exception_ptr error) noexcept {
+    const std::size_t worker = current_worker.id;
+    const bool ok = !error;
+    if (!ok) {
+      g_.results[task].reset();
+      g_.errors[task] = std::move(error);
+    }
+    try {
+      const std::uint32_t next = finish(worker, task, ok);
+      if (next != WorkStealingDeque::empty) {
+        queue(worker, next);
+        pool_.notify_work();
+      }
+    } catch (...) {
+      std::terminate();  // only allocation can fail here
+    }
+  }
+
+  // Records how `task` ended, releases its group place, and readies its dependents; returns
+  // one of them to run next on this worker, or empty.
+  std::uint32_t finish(std::size_t worker, std::uint32_t task, bool ok) {
+    Slot& slot = slots_[worker];
     slot.ready.clear();
     const std::uint32_t resumed = release(task);
     if (ok) {
@@ -421,6 +498,7 @@ class ParallelRun final : public PoolJob {
   const RunOptions& options_;
   std::vector<std::uint32_t> initial_;
   WorkerPool& pool_;
+  TimerService* timers_;
   EventSink events_;
   const bool ordered_;
   std::unique_ptr<std::atomic<std::uint32_t>[]> waiting_;
@@ -435,28 +513,43 @@ class ParallelRun final : public PoolJob {
   std::atomic<std::size_t> heap_size_{0};
   std::mutex observer_error_mutex_;
   std::exception_ptr observer_error_;
+  std::mutex inbox_mutex_;
+  std::deque<std::coroutine_handle<>> inbox_;
+  std::atomic<std::size_t> inbox_size_{0};
 };
 
 }  // namespace detail
 
+namespace detail {
+
+/// A whole run on a pool: prepare, hand the job to the workers, sum up. With `timers`,
+/// coroutine tasks suspend instead of blocking their worker.
 template <class T>
-RunSummary ThreadPoolExecutor::run(TaskGraph<T>& graph, const RunOptions& options) {
-  if (pool_->on_worker_thread()) {
+RunSummary run_on_pool(WorkerPool& pool, TimerService* timers, TaskGraph<T>& graph,
+                       const RunOptions& options) {
+  if (pool.on_worker_thread()) {
     // A task of this pool runs a graph on it: waiting for the pool from one of its own
     // workers could deadlock, so the nested graph runs inline on this worker.
     return SequentialExecutor{}.run(graph, options);
   }
   const auto start = std::chrono::steady_clock::now();
-  detail::GraphState<T>& g = detail::GraphAccess::state(graph);
-  detail::RunGuard<T> guard(g);
+  GraphState<T>& g = GraphAccess::state(graph);
+  RunGuard<T> guard(g);
   RunSummary summary;
-  detail::ParallelRun<T> job(g, options, *pool_);
-  if (job.prepare(summary)) pool_->execute(job);
+  ParallelRun<T> job(g, options, pool, timers);
+  if (job.prepare(summary)) pool.execute(job);
   job.finish(summary);
   summary.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::steady_clock::now() - start);
-  detail::finish_run(g, options, job.first_failure());
+  finish_run(g, options, job.first_failure());
   return summary;
+}
+
+}  // namespace detail
+
+template <class T>
+RunSummary ThreadPoolExecutor::run(TaskGraph<T>& graph, const RunOptions& options) {
+  return detail::run_on_pool(*pool_, nullptr, graph, options);
 }
 
 }  // namespace taskmap

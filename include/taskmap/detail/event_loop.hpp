@@ -1,0 +1,168 @@
+#pragma once
+// EventLoop: a single-threaded scheduler for coroutine tasks (ready queue, timer heap, and a
+// locked inbox for resumptions posted from other threads), plus spawn() and sync_wait().
+// Waiting is event-driven: the loop sleeps on a condition variable until the next timer is
+// due or another thread posts a resumption; it never polls.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <coroutine>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#include "taskmap/detail/scheduler.hpp"
+
+namespace taskmap::detail {
+
+class EventLoop final : public Scheduler {
+ public:
+  EventLoop() = default;
+  EventLoop(const EventLoop&) = delete;
+  EventLoop& operator=(const EventLoop&) = delete;
+
+  /// Queues `handle` from the loop's own thread (also before the loop runs).
+  void post(std::coroutine_handle<> handle) { ready_.push_back(handle); }
+
+  void schedule(std::coroutine_handle<> handle) override {
+    if (current_scheduler == this) {
+      ready_.push_back(handle);
+    } else {
+      schedule_remote(handle);
+    }
+  }
+
+  void schedule_remote(std::coroutine_handle<> handle) override {
+    {
+      std::lock_guard lock(inbox_mutex_);
+      inbox_.push_back(handle);
+      inbox_pending_.store(true, std::memory_order_release);
+    }
+    inbox_cv_.notify_one();
+  }
+
+  void schedule_at(time_point deadline, std::coroutine_handle<> handle) override {
+    timers_.push_back(Timer{deadline, next_timer_++, handle});
+    std::push_heap(timers_.begin(), timers_.end(), Later{});
+  }
+
+  /// True when nothing is queued here: no ready coroutine, no timer.
+  [[nodiscard]] bool empty() const noexcept { return ready_.empty() && timers_.empty(); }
+
+  /// One round: takes posted resumptions, fires due timers, resumes the coroutines ready now.
+  /// With `block`, first sleeps until a timer is due or another thread posts, if nothing is
+  /// ready. Must run on the loop's thread.
+  void run_once(bool block) {
+    SchedulerScope scope(this);
+    take_inbox();
+    fire_due_timers();
+    if (ready_.empty() && block) {
+      wait_for_event();
+      take_inbox();
+      fire_due_timers();
+    }
+    for (std::size_t n = ready_.size(); n > 0 && !ready_.empty(); --n) {
+      const std::coroutine_handle<> handle = ready_.front();
+      ready_.pop_front();
+      handle.resume();
+    }
+  }
+
+ private:
+  struct Timer {
+    time_point deadline;
+    std::uint64_t order;
+    std::coroutine_handle<> handle;
+  };
+  struct Later {
+    bool operator()(const Timer& a, const Timer& b) const noexcept {
+      return a.deadline != b.deadline ? a.deadline > b.deadline : a.order > b.order;
+    }
+  };
+
+  void take_inbox() {
+    if (!inbox_pending_.load(std::memory_order_acquire)) return;
+    std::lock_guard lock(inbox_mutex_);
+    for (const auto handle : inbox_) ready_.push_back(handle);
+    inbox_.clear();
+    inbox_pending_.store(false, std::memory_order_relaxed);
+  }
+
+  void fire_due_timers() {
+    if (timers_.empty()) return;
+    const time_point now = std::chrono::steady_clock::now();
+    while (!timers_.empty() && timers_.front().deadline <= now) {
+      std::pop_heap(timers_.begin(), timers_.end(), Later{});
+      ready_.push_back(timers_.back().handle);
+      timers_.pop_back();
+    }
+  }
+
+  void wait_for_event() {
+    std::unique_lock lock(inbox_mutex_);
+    auto posted = [this] { return !inbox_.empty(); };
+    if (timers_.empty()) {
+      inbox_cv_.wait(lock, posted);
+    } else {
+      inbox_cv_.wait_until(lock, timers_.front().deadline, posted);
+    }
+  }
+
+  std::deque<std::coroutine_handle<>> ready_;
+  std::vector<Timer> timers_;
+  std::uint64_t next_timer_ = 0;
+  std::mutex inbox_mutex_;
+  std::condition_variable inbox_cv_;
+  std::vector<std::coroutine_handle<>> inbox_;
+  std::atomic<bool> inbox_pending_{false};
+};
+
+/// A started-and-forgotten coroutine that awaits a task and reports how it ended. It frees
+/// itself when done.
+struct Spawned {
+  struct promise_type {
+    Spawned get_return_object() noexcept {
+      return Spawned{std::coroutine_handle<promise_type>::from_promise(*this)};
+    }
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    std::suspend_never final_suspend() noexcept { return {}; }
+    void return_void() noexcept {}
+    void unhandled_exception() noexcept { std::terminate(); }  // the body catches everything
+  };
+  std::coroutine_handle<promise_type> handle;
+};
+
+/// Awaits `task` (any awaitable Task) and then calls `done(error)`; error is null on success.
+/// `done` must not throw. The returned coroutine has not started: resume or post it.
+template <class TaskType, class Done>
+Spawned spawn(TaskType task, Done done) {
+  std::exception_ptr error;
+  try {
+    co_await std::move(task);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  done(error);
+}
+
+/// Runs `task` to completion on the calling thread, with a private event loop for its timers
+/// and foreign resumptions. Rethrows what the task threw.
+template <class TaskType>
+void sync_wait(TaskType task) {
+  EventLoop loop;
+  bool finished = false;
+  std::exception_ptr error;
+  loop.post(spawn(std::move(task), [&](std::exception_ptr e) noexcept {
+              error = std::move(e);
+              finished = true;
+            }).handle);
+  while (!finished) loop.run_once(true);
+  if (error) std::rethrow_exception(error);
+}
+
+}  // namespace taskmap::detail
