@@ -248,6 +248,34 @@ TEST_CASE("thread pool: groups with failures, fail_fast and stops never deadlock
   }
 }
 
+TEST_CASE("thread pool: a failure with fail_fast while group members wait ends the run",
+          "[thread_pool][groups]") {
+  // Regression: the member handed the group's turn was dropped (fail_fast) without passing
+  // the turn on, so the other parked members waited forever.
+  for (int round = 0; round < 20; ++round) {
+    FuncMap<int> funcs;
+    DependencyMap deps;
+    ConcurrencyGroup group{.max_concurrency = 1, .tasks = {"first"}};
+    funcs.emplace("first", []() -> int {
+      std::this_thread::sleep_for(20ms);
+      throw std::runtime_error("first failed");
+    });
+    deps["first"] = {};
+    for (int i = 0; i < 6; ++i) {
+      const std::string name = "member" + std::to_string(i);
+      funcs.emplace(name, [] { return 1; });
+      deps[name] = {};
+      group.tasks.push_back(name);
+    }
+    auto g = create_graph<int>(funcs, deps,
+                               {.priority = {{"first", 10}}, .groups = {{"one", group}}});
+    ThreadPoolExecutor pool(4);
+    const RunSummary summary = pool.run(g, {.fail_fast = true});
+    CHECK(summary.failed == 1);
+    CHECK(summary.succeeded + g.ready_tasks().size() == 6);
+  }
+}
+
 TEST_CASE("groups are validated when the graph is built", "[groups][errors]") {
   const FuncMap<int> funcs{{"a", fa}, {"b", fa}};
   const DependencyMap deps{{"a", {}}, {"b", {}}};

@@ -38,11 +38,10 @@ class EventLoop final : public Scheduler {
   }
 
   void schedule_remote(std::coroutine_handle<> handle) override {
-    {
-      std::lock_guard lock(inbox_mutex_);
-      inbox_.push_back(handle);
-      inbox_pending_.store(true, std::memory_order_release);
-    }
+    // Notify under the lock: once it is released the loop may finish and be destroyed.
+    std::lock_guard lock(inbox_mutex_);
+    inbox_.push_back(handle);
+    inbox_pending_.store(true, std::memory_order_release);
     inbox_cv_.notify_one();
   }
 

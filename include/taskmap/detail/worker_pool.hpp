@@ -97,7 +97,7 @@ class WorkerPool {
     wake_all();
     // Sleep until the job is finished; the worker that finishes it bumps done_epoch_.
     for (;;) {
-      const std::uint64_t seen = done_epoch_.load(std::memory_order_seq_cst);
+      const std::uint32_t seen = done_epoch_.load(std::memory_order_seq_cst);
       if (job.finished()) break;
       done_epoch_.wait(seen, std::memory_order_seq_cst);
     }
@@ -142,7 +142,7 @@ class WorkerPool {
     Worker& self = *workers_[id];
     int spins = 0;
     for (;;) {
-      const std::uint64_t seen = work_epoch_.load(std::memory_order_seq_cst);
+      const std::uint32_t seen = work_epoch_.load(std::memory_order_seq_cst);
       if (stopping_.load(std::memory_order_seq_cst)) return;
       bool worked = false;
       if (id < active_.load(std::memory_order_seq_cst)) {
@@ -183,8 +183,11 @@ class WorkerPool {
   alignas(kCacheLine) std::atomic<PoolJob*> job_{nullptr};
   alignas(kCacheLine) std::atomic<std::size_t> active_{0};
   alignas(kCacheLine) std::atomic<std::size_t> idle_{0};
-  alignas(kCacheLine) std::atomic<std::uint64_t> work_epoch_{0};
-  alignas(kCacheLine) std::atomic<std::uint64_t> done_epoch_{0};
+  // 32-bit on purpose: libstdc++ waits on futex-sized atomics directly, but on wider ones
+  // through a futex shared by unrelated atomics, where notify_one can wake the wrong
+  // waiter and lose the wakeup. Wrap-around is harmless: waits compare for equality.
+  alignas(kCacheLine) std::atomic<std::uint32_t> work_epoch_{0};
+  alignas(kCacheLine) std::atomic<std::uint32_t> done_epoch_{0};
   std::atomic<bool> stopping_{false};
 };
 

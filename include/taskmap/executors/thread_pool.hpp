@@ -198,12 +198,15 @@ class ParallelRun final : public PoolJob, public Scheduler {
   // Scheduler: resumptions go to the inbox that every worker checks first.
   void schedule(std::coroutine_handle<> handle) override { schedule_remote(handle); }
   void schedule_remote(std::coroutine_handle<> handle) override {
+    // Once the lock is released the run may end and this object go away: touch only the
+    // pool (which outlives every run) after it.
+    WorkerPool& pool = pool_;
     {
       std::lock_guard lock(inbox_mutex_);
       inbox_.push_back(handle);
       inbox_size_.store(inbox_.size(), std::memory_order_seq_cst);
     }
-    pool_.notify_work();
+    pool.notify_work();
   }
   void schedule_at(time_point deadline, std::coroutine_handle<> handle) override {
     timers_->schedule_at(deadline, handle, *this);
@@ -352,6 +355,22 @@ class ParallelRun final : public PoolJob, public Scheduler {
     return next;
   }
 
+  // A group member that will not run after all: if the group has a free place and parked
+  // members, return one of them to try next (it is still in flight), else empty. Keeps the
+  // invariant that a group with a free place has no parked members.
+  std::uint32_t pass_turn(std::uint32_t task) {
+    const std::uint32_t group = g_.group_of[task];
+    if (group == NameIndex::npos) return WorkStealingDeque::empty;
+    GroupState& state = groups_[group];
+    std::lock_guard lock(state.mutex);
+    if (state.running >= state.max_concurrency || state.deferred.empty()) {
+      return WorkStealingDeque::empty;
+    }
+    const std::uint32_t next = state.deferred.front();
+    state.deferred.pop_front();
+    return next;
+  }
+
   // --- running one task ---------------------------------------------------------------
 
   // One task that leaves the run: in_flight goes down by one, plus `added` new ones.
@@ -367,8 +386,11 @@ class ParallelRun final : public PoolJob, public Scheduler {
   // Runs `task` on `worker`; returns a ready task to run next on this worker, or empty.
   std::uint32_t execute(std::size_t worker, std::uint32_t task) {
     if (halted()) {
-      settle(0);  // never started: stays pending (cancelled after a stop)
-      return WorkStealingDeque::empty;
+      // Never started: stays pending (cancelled after a stop). If it was handed a group's
+      // turn, pass the turn on, or the group's parked tasks would wait forever.
+      const std::uint32_t next = pass_turn(task);
+      settle(0);
+      return next;
     }
     if (!admit(task)) return WorkStealingDeque::empty;  // still in flight, parked in its group
     Slot& slot = slots_[worker];
