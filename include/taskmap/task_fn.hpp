@@ -268,94 +268,73 @@ struct Shape<F, T, false> {
       found && valid_return<result, T>() && std::is_move_constructible_v<F>;
 };
 
-/// The erased interface every TaskFn holds.
-template <class T>
-class TaskFnBase {
- public:
-  TaskFnBase() = default;
-  TaskFnBase(const TaskFnBase&) = delete;
-  TaskFnBase& operator=(const TaskFnBase&) = delete;
-  virtual ~TaskFnBase() = default;
-  /// Runs the task to completion on the calling thread (a coroutine task is driven there).
-  virtual void invoke(Context& ctx, std::span<const T* const> args, std::optional<T>& out) = 0;
-  /// True when the callable returns a taskmap::Task.
-  [[nodiscard]] virtual bool is_coroutine() const noexcept = 0;
-  /// The task as a coroutine that has not started yet; it keeps its own copies of the context
-  /// and inputs. `out` must outlive it.
-  virtual Task<void> invoke_coroutine(Context ctx, std::vector<const T*> args,
-                                      std::optional<T>& out) = 0;
-};
-
+/// How a TaskFn<T> calls an F: static functions on an F stored anywhere.
 template <class F, class T>
-class TaskFnModel final : public TaskFnBase<T> {
+struct TaskCall {
   using shape = Shape<F, T>;
 
- public:
-  template <class G>
-  explicit TaskFnModel(G&& fn) : fn_(std::forward<G>(fn)) {}
-
-  void invoke(Context& ctx, std::span<const T* const> args, std::optional<T>& out) override {
+  static void invoke(F& fn, Context& ctx, std::span<const T* const> args, std::optional<T>& out) {
     if constexpr (shape::is_coroutine) {
-      sync_wait(invoke_coroutine(ctx, std::vector<const T*>(args.begin(), args.end()), out));
+      sync_wait(invoke_coroutine(fn, ctx, std::vector<const T*>(args.begin(), args.end()), out));
     } else if constexpr (shape::is_span) {
       std::vector<T> values;
       values.reserve(args.size());
       for (const T* value : args) values.push_back(*value);
-      call_and_store(out, ctx, std::span<const T>(values));
+      call_and_store(fn, out, ctx, std::span<const T>(values));
     } else {
-      invoke_positional(ctx, args, out, std::make_index_sequence<std::tuple_size_v<typename shape::params>>{});
+      invoke_positional(fn, ctx, args, out,
+                        std::make_index_sequence<std::tuple_size_v<typename shape::params>>{});
     }
   }
 
-  [[nodiscard]] bool is_coroutine() const noexcept override { return shape::is_coroutine; }
-
-  Task<void> invoke_coroutine(Context ctx, std::vector<const T*> args,
-                              std::optional<T>& out) override {
+  static Task<void> invoke_coroutine(F& fn, Context ctx, std::vector<const T*> args,
+                                     std::optional<T>& out) {
     if constexpr (!shape::is_coroutine) {
-      return plain_as_coroutine(ctx, std::move(args), out);
+      return plain_as_coroutine(fn, ctx, std::move(args), out);
     } else if constexpr (shape::is_span) {
-      return span_coroutine(ctx, std::move(args), out);
+      return span_coroutine(fn, ctx, std::move(args), out);
     } else {
       return positional_coroutine(
-          ctx, std::move(args), out,
+          fn, ctx, std::move(args), out,
           std::make_index_sequence<std::tuple_size_v<typename shape::params>>{});
     }
   }
 
- private:
-  Task<void> plain_as_coroutine(Context ctx, std::vector<const T*> args, std::optional<T>& out) {
-    invoke(ctx, args, out);
+  static Task<void> plain_as_coroutine(F& fn, Context ctx, std::vector<const T*> args,
+                                       std::optional<T>& out) {
+    invoke(fn, ctx, args, out);
     co_return;
   }
 
-  Task<void> span_coroutine(Context ctx, std::vector<const T*> args, std::optional<T>& out) {
+  static Task<void> span_coroutine(F& fn, Context ctx, std::vector<const T*> args,
+                                   std::optional<T>& out) {
     std::vector<T> values;
     values.reserve(args.size());
     for (const T* value : args) values.push_back(*value);
-    co_await await_and_store(out, ctx, std::span<const T>(values));
+    co_await await_and_store(fn, out, ctx, std::span<const T>(values));
   }
 
   template <std::size_t... I>
-  Task<void> positional_coroutine(Context ctx, std::vector<const T*> args, std::optional<T>& out,
-                                  std::index_sequence<I...>) {
+  static Task<void> positional_coroutine(F& fn, Context ctx, std::vector<const T*> args,
+                                         std::optional<T>& out, std::index_sequence<I...>) {
     constexpr std::size_t arity = sizeof...(I);
     if (args.size() != arity) throw_arity_error(ctx, arity, args.size());
     std::tuple<Arg<std::tuple_element_t<I, typename shape::params>, T>...> held{
         Arg<std::tuple_element_t<I, typename shape::params>, T>(args[I], ctx, I)...};
-    co_await await_and_store(out, ctx, std::get<I>(held).get()...);
+    co_await await_and_store(fn, out, ctx, std::get<I>(held).get()...);
     static_cast<void>(held);
   }
 
   // Calls the coroutine function and awaits the Task it returns; the caller's frame keeps
   // the arguments alive meanwhile.
   template <class... A>
-  Task<void> await_and_store(std::optional<T>& out, Context& ctx, A&&... args) {
+  static Task<void> await_and_store(F& fn, std::optional<T>& out, Context& ctx, A&&... args) {
     auto task = [&] {
       if constexpr (shape::has_context) {
-        return std::invoke(fn_, ctx, std::forward<A>(args)...);
+        return std::invoke(fn, ctx, std::forward<A>(args)...);
       } else {
         static_cast<void>(ctx);
-        return std::invoke(fn_, std::forward<A>(args)...);
+        return std::invoke(fn, std::forward<A>(args)...);
       }
     }();
     using Value = typename decltype(task)::value_type;
@@ -377,24 +356,24 @@ class TaskFnModel final : public TaskFnBase<T> {
   }
 
   template <std::size_t... I>
-  void invoke_positional(Context& ctx, std::span<const T* const> args, std::optional<T>& out,
-                         std::index_sequence<I...>) {
+  static void invoke_positional(F& fn, Context& ctx, std::span<const T* const> args,
+                                std::optional<T>& out, std::index_sequence<I...>) {
     constexpr std::size_t arity = sizeof...(I);
     if (args.size() != arity) throw_arity_error(ctx, arity, args.size());
     // Braced initialisation checks the arguments left to right.
     std::tuple<Arg<std::tuple_element_t<I, typename shape::params>, T>...> held{
         Arg<std::tuple_element_t<I, typename shape::params>, T>(args[I], ctx, I)...};
-    call_and_store(out, ctx, std::get<I>(held).get()...);
+    call_and_store(fn, out, ctx, std::get<I>(held).get()...);
     static_cast<void>(held);  // silences "set but unused" when arity is 0
   }
 
   template <class... A>
-  void call_and_store(std::optional<T>& out, Context& ctx, A&&... args) {
+  static void call_and_store(F& fn, std::optional<T>& out, Context& ctx, A&&... args) {
     if constexpr (shape::has_context) {
-      finish(out, [&]() -> decltype(auto) { return std::invoke(fn_, ctx, std::forward<A>(args)...); });
+      finish(out, [&]() -> decltype(auto) { return std::invoke(fn, ctx, std::forward<A>(args)...); });
     } else {
       static_cast<void>(ctx);
-      finish(out, [&]() -> decltype(auto) { return std::invoke(fn_, std::forward<A>(args)...); });
+      finish(out, [&]() -> decltype(auto) { return std::invoke(fn, std::forward<A>(args)...); });
     }
   }
 
@@ -408,8 +387,37 @@ class TaskFnModel final : public TaskFnBase<T> {
     }
   }
 
-  F fn_;
+  // Type-erased entry points.
+  static void invoke_erased(void* fn, Context& ctx, std::span<const T* const> args,
+                            std::optional<T>& out) {
+    invoke(*static_cast<F*>(fn), ctx, args, out);
+  }
+  static Task<void> invoke_coroutine_erased(void* fn, Context ctx, std::vector<const T*> args,
+                                            std::optional<T>& out) {
+    return invoke_coroutine(*static_cast<F*>(fn), ctx, std::move(args), out);
+  }
 };
+
+/// The operations of one callable type, shared by every TaskFn holding one.
+template <class T>
+struct TaskFnOps {
+  void (*invoke)(void* fn, Context& ctx, std::span<const T* const> args, std::optional<T>& out);
+  Task<void> (*invoke_coroutine)(void* fn, Context ctx, std::vector<const T*> args,
+                                 std::optional<T>& out);
+  bool is_coroutine;
+};
+
+template <class F, class T>
+inline constexpr TaskFnOps<T> task_fn_ops{&TaskCall<F, T>::invoke_erased,
+                                          &TaskCall<F, T>::invoke_coroutine_erased,
+                                          Shape<F, T>::is_coroutine};
+
+/// Stateless callables and function pointers are stored inside the TaskFn: calling them
+/// then touches no other memory. Everything else is shared on the heap.
+template <class F>
+inline constexpr bool stored_inline_v =
+    (std::is_empty_v<F> || std::is_pointer_v<F>)&&std::is_trivially_copyable_v<F> &&
+    sizeof(F) <= sizeof(void*) && alignof(F) <= alignof(void*);
 
 }  // namespace detail
 
@@ -421,7 +429,8 @@ template <class F, class T>
 concept TaskCallable = detail::Shape<std::decay_t<F>, T>::valid;
 
 /// A task function of a TaskGraph<T>: any TaskCallable, type-erased. Copies share the callable
-/// (like a Python function object), so a TaskFn is cheap to copy.
+/// (like a Python function object), so a TaskFn is cheap to copy; stateless callables and
+/// function pointers are kept inside the TaskFn itself.
 /// Thread safety: invoking is as thread-safe as the callable it holds.
 template <class T>
 class TaskFn {
@@ -449,33 +458,47 @@ class TaskFn {
       if constexpr (std::is_pointer_v<std::remove_reference_t<F>> || detail::is_std_function_v<Stored>) {
         if (!static_cast<bool>(fn)) return;  // a null pointer or empty std::function stays empty
       }
-      impl_ = std::make_shared<detail::TaskFnModel<Stored, T>>(std::forward<F>(fn));
+      if constexpr (detail::stored_inline_v<Stored>) {
+        ::new (static_cast<void*>(local_)) Stored(std::forward<F>(fn));
+      } else {
+        heap_ = std::make_shared<Stored>(std::forward<F>(fn));
+      }
+      ops_ = &detail::task_fn_ops<Stored, T>;
     }
   }
 
   /// True when the function holds a callable.
-  explicit operator bool() const noexcept { return impl_ != nullptr; }
+  explicit operator bool() const noexcept { return ops_ != nullptr; }
 
   /// Calls the function with the fed values; stores its value in `out` (reset for no value).
+  /// A coroutine task is driven to completion on the calling thread.
   /// Throws: whatever the callable throws; ArityError or TypeError when the values do not fit.
   /// Precondition: not empty.
   void invoke(Context& ctx, std::span<const T* const> args, std::optional<T>& out) const {
-    impl_->invoke(ctx, args, out);
+    ops_->invoke(target(), ctx, args, out);
   }
 
   /// True when the callable is a coroutine (returns a taskmap::Task). Precondition: not empty.
-  [[nodiscard]] bool is_coroutine() const noexcept { return impl_->is_coroutine(); }
+  [[nodiscard]] bool is_coroutine() const noexcept { return ops_->is_coroutine; }
 
   /// The task as a coroutine that has not started (plain functions are wrapped); it keeps
-  /// copies of `ctx` and `args`, and stores its value in `out`, which must outlive it.
-  /// Precondition: not empty.
+  /// copies of `ctx` and `args`, and stores its value in `out`. `out` and this TaskFn must
+  /// outlive it. Precondition: not empty.
   [[nodiscard]] Task<void> invoke_coroutine(Context ctx, std::vector<const T*> args,
                                             std::optional<T>& out) const {
-    return impl_->invoke_coroutine(ctx, std::move(args), out);
+    return ops_->invoke_coroutine(target(), ctx, std::move(args), out);
   }
 
  private:
-  std::shared_ptr<detail::TaskFnBase<T>> impl_;
+  // Calling through a const TaskFn is allowed to change a mutable callable's state: copies
+  // of a TaskFn share a heap-stored callable, like Python function objects.
+  void* target() const noexcept {
+    return heap_ ? heap_.get() : static_cast<void*>(const_cast<unsigned char*>(local_));
+  }
+
+  const detail::TaskFnOps<T>* ops_ = nullptr;
+  std::shared_ptr<void> heap_;
+  alignas(void*) unsigned char local_[sizeof(void*)] = {};
 };
 
 }  // namespace taskmap

@@ -96,6 +96,7 @@ void prepare_run(GraphState<T>& graph, std::vector<std::uint32_t>& waiting,
   graph.ensure_children();
   const std::size_t n = graph.size();
   waiting.assign(n, kNotWaiting);
+  ready.reserve(ready.size() + n);
   std::vector<std::uint32_t> doomed;  // (task, failed-or-skipped dependency) pairs
   for (std::uint32_t task = 0; task < n; ++task) {
     TaskStatus& status = graph.status[task];

@@ -114,6 +114,7 @@ RunSummary SequentialExecutor::run(TaskGraph<T>& graph, const RunOptions& option
   detail::GraphState<T>& g = detail::GraphAccess::state(graph);
   detail::RunGuard<T> guard(g);
   const detail::EventSink events(options.observers, g.name, g.names);
+  const bool observed = events.active();  // checked once: most runs have no observers
   RunSummary summary;
   auto on_skip = [&](std::uint32_t task) {
     ++summary.skipped;
@@ -136,7 +137,7 @@ RunSummary SequentialExecutor::run(TaskGraph<T>& graph, const RunOptions& option
     if (options.stop_token.stop_requested()) break;
     const std::uint32_t task = ready.pop();
     g.status[task] = TaskStatus::running;
-    events.emit(EventKind::started, task, 0);
+    if (observed) events.emit(EventKind::started, task, 0);
     detail::gather_inputs(g, task, inputs);
     Context ctx(g.name, g.names[task], options.stop_token, 0);
     try {
@@ -154,11 +155,11 @@ RunSummary SequentialExecutor::run(TaskGraph<T>& graph, const RunOptions& option
     }
     g.status[task] = TaskStatus::done;
     ++summary.succeeded;
-    events.emit(EventKind::finished, task, 0);
+    if (observed) events.emit(EventKind::finished, task, 0);
     for (const std::uint32_t child : g.children_of(task)) {
       if (--waiting[child] == 0) {
         ready.push(child);
-        events.emit(EventKind::queued, child, 0);
+        if (observed) events.emit(EventKind::queued, child, 0);
       }
     }
   }
