@@ -230,19 +230,43 @@ TaskGraph<T> create_graph(FuncMap<T> funcs, DependencyMap deps, GraphOptions<T> 
   }
 
   // Intern every name once; the rest of the build and every run work on indices.
+  // The table is far larger than the caches, so lookups go in batches: hash a batch and
+  // prefetch its slots, then probe; the batch's cache misses overlap.
+  constexpr std::size_t kBatch = 16;
+  std::uint32_t hashes[kBatch];
   g.names.reserve(n);
   g.index.reserve(n);
   std::size_t edges = 0;
-  for (const auto& [task, task_deps] : deps) {
-    g.names.push_back(task);
-    g.index.insert(static_cast<std::uint32_t>(g.names.size() - 1), g.names);
-    edges += task_deps.size();
+  for (auto it = deps.begin(); it != deps.end();) {
+    const std::size_t first = g.names.size();
+    std::size_t count = 0;
+    for (; count < kBatch && it != deps.end(); ++count, ++it) {
+      g.names.push_back(it->first);
+      edges += it->second.size();
+      hashes[count] = detail::NameIndex::hash(g.names.back());
+      g.index.prefetch(hashes[count]);
+    }
+    // Keys of a map are distinct, so every name is new.
+    for (std::size_t k = 0; k < count; ++k) {
+      g.index.insert_new_hashed(static_cast<std::uint32_t>(first + k), hashes[k]);
+    }
   }
 
   g.funcs.resize(n);
-  for (auto& [task, fn] : funcs) {
-    const std::uint32_t id = g.find(task);
-    if (id != detail::NameIndex::npos) g.funcs[id] = std::move(fn);
+  {
+    typename FuncMap<T>::iterator batch[kBatch];
+    for (auto it = funcs.begin(); it != funcs.end();) {
+      std::size_t count = 0;
+      for (; count < kBatch && it != funcs.end(); ++count, ++it) {
+        batch[count] = it;
+        hashes[count] = detail::NameIndex::hash(it->first);
+        g.index.prefetch(hashes[count]);
+      }
+      for (std::size_t k = 0; k < count; ++k) {
+        const std::uint32_t id = g.index.find_hashed(batch[k]->first, hashes[k], g.names);
+        if (id != detail::NameIndex::npos) g.funcs[id] = std::move(batch[k]->second);
+      }
+    }
   }
   std::vector<std::string> no_function;
   for (std::uint32_t id = 0; id < n; ++id) {
@@ -257,19 +281,37 @@ TaskGraph<T> create_graph(FuncMap<T> funcs, DependencyMap deps, GraphOptions<T> 
 
   g.dep_offsets.resize(n + 1);
   g.dep_offsets[0] = 0;
-  g.deps.reserve(edges);
   std::vector<MissingDependencyError::Edge> missing;
-  std::uint32_t id = 0;
-  for (const auto& [task, task_deps] : deps) {
-    for (const std::string& dep : task_deps) {
-      const std::uint32_t dep_id = g.find(dep);
-      if (dep_id == detail::NameIndex::npos) {
-        missing.push_back({task, dep});
-      } else {
-        g.deps.push_back(dep_id);
+  {
+    // Same iteration order as the interning pass, so the i-th entry is task i. Offsets come
+    // from the list sizes; ids are resolved in batches across tasks into their slots.
+    g.deps.resize(edges);
+    std::uint32_t id = 0;
+    std::uint32_t position = 0;
+    const std::string* batch[kBatch];
+    const std::string* owner[kBatch];
+    std::uint32_t slot[kBatch];
+    std::size_t count = 0;
+    auto flush = [&] {
+      for (std::size_t k = 0; k < count; ++k) {
+        const std::uint32_t dep_id = g.index.find_hashed(*batch[k], hashes[k], g.names);
+        if (dep_id == detail::NameIndex::npos) missing.push_back({*owner[k], *batch[k]});
+        g.deps[slot[k]] = dep_id;
       }
+      count = 0;
+    };
+    for (const auto& [task, task_deps] : deps) {
+      for (const std::string& dep : task_deps) {
+        batch[count] = &dep;
+        owner[count] = &task;
+        slot[count] = position++;
+        hashes[count] = detail::NameIndex::hash(dep);
+        g.index.prefetch(hashes[count]);
+        if (++count == kBatch) flush();
+      }
+      g.dep_offsets[++id] = position;
     }
-    g.dep_offsets[++id] = static_cast<std::uint32_t>(g.deps.size());
+    flush();
   }
   if (!missing.empty()) {
     std::sort(missing.begin(), missing.end(), [](const auto& a, const auto& b) {
@@ -338,7 +380,7 @@ TaskGraph<T> create_graph(FuncMap<T> funcs, DependencyMap deps, GraphOptions<T> 
   detail::assign_groups(g, opts.groups);
 
   g.rebuild_children();
-  detail::check_acyclic(g);
+  detail::renumber(g, detail::check_acyclic(g));
   return graph;
 }
 

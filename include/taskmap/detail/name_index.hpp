@@ -52,6 +52,45 @@ class NameIndex {
     }
   }
 
+  /// Hash of a name as this index computes it, for the *_hashed calls.
+  static std::uint32_t hash(std::string_view name) noexcept { return hash_of(name); }
+
+  /// Starts loading the slot a lookup of `hash` will probe first (a batch of lookups
+  /// overlaps its cache misses this way).
+  void prefetch(std::uint32_t hash) const noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    if (!slots_.empty()) __builtin_prefetch(&slots_[hash & mask_]);
+#else
+    static_cast<void>(hash);
+#endif
+  }
+
+  /// find() with the hash already computed.
+  [[nodiscard]] std::uint32_t find_hashed(std::string_view name, std::uint32_t hash,
+                                          const std::vector<std::string>& names) const noexcept {
+    if (slots_.empty()) return npos;
+    for (std::size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
+      const Slot& slot = slots_[pos];
+      if (slot.index == npos) return npos;
+      if (slot.hash == hash && names[slot.index] == name) return slot.index;
+    }
+  }
+
+  /// insert() of a name known to be new, with its hash computed. Precondition: reserved.
+  void insert_new_hashed(std::uint32_t index, std::uint32_t hash) noexcept {
+    std::size_t pos = hash & mask_;
+    while (slots_[pos].index != npos) pos = (pos + 1) & mask_;
+    slots_[pos] = Slot{hash, index};
+    ++size_;
+  }
+
+  /// Replaces every stored index i by new_id[i] (after the names were permuted likewise).
+  void remap(const std::vector<std::uint32_t>& new_id) noexcept {
+    for (Slot& slot : slots_) {
+      if (slot.index != npos) slot.index = new_id[slot.index];
+    }
+  }
+
  private:
   struct Slot {
     std::uint32_t hash = 0;

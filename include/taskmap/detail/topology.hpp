@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -14,11 +15,11 @@
 
 namespace taskmap::detail {
 
-/// Returns an empty vector when the graph is acyclic; otherwise one cycle as a closed path
-/// of task ids, each depending on the next, starting at its smallest name.
-/// Precondition: children are current.
+/// Kahn's order of the tasks (the order a FIFO run starts them in) in `order`, and an empty
+/// result when the graph is acyclic; otherwise one cycle as a closed path of task ids, each
+/// depending on the next, starting at its smallest name. Precondition: children are current.
 template <class T>
-std::vector<std::uint32_t> find_cycle(const GraphState<T>& graph) {
+std::vector<std::uint32_t> find_cycle(const GraphState<T>& graph, std::vector<std::uint32_t>& order) {
   const std::size_t n = graph.size();
   std::vector<std::uint32_t> waiting(n);
   std::vector<std::uint32_t> ready;
@@ -32,7 +33,10 @@ std::vector<std::uint32_t> find_cycle(const GraphState<T>& graph) {
       if (--waiting[child] == 0) ready.push_back(child);
     }
   }
-  if (ready.size() == n) return {};
+  if (ready.size() == n) {
+    order = std::move(ready);
+    return {};
+  }
 
   // Every task left over waits on another left-over task, so following such dependencies
   // from any of them must revisit a task: that closes a cycle.
@@ -60,11 +64,13 @@ std::vector<std::uint32_t> find_cycle(const GraphState<T>& graph) {
   return cycle;
 }
 
-/// Throws: CycleError with the cycle's path when the graph has one.
+/// Returns Kahn's order of the tasks. Throws: CycleError with the cycle's path when the graph
+/// has one.
 template <class T>
-void check_acyclic(const GraphState<T>& graph) {
-  const std::vector<std::uint32_t> cycle = find_cycle(graph);
-  if (cycle.empty()) return;
+std::vector<std::uint32_t> check_acyclic(const GraphState<T>& graph) {
+  std::vector<std::uint32_t> order;
+  const std::vector<std::uint32_t> cycle = find_cycle(graph, order);
+  if (cycle.empty()) return order;
   std::vector<std::string> names;
   names.reserve(cycle.size());
   for (const std::uint32_t task : cycle) names.push_back(graph.names[task]);
@@ -75,6 +81,45 @@ void check_acyclic(const GraphState<T>& graph) {
   }
   throw CycleError(fmt::format("graph '{}' has a dependency cycle: {}", graph.name, path),
                    std::move(names));
+}
+
+}  // namespace taskmap::detail
+
+namespace taskmap::detail {
+
+/// Renumbers the tasks so that id i is the i-th of `order`. With Kahn's order, a run then
+/// visits its per-task arrays front to back instead of in hash order: far fewer cache misses.
+template <class T>
+void renumber(GraphState<T>& graph, const std::vector<std::uint32_t>& order) {
+  const std::size_t n = graph.size();
+  std::vector<std::uint32_t> new_id(n);
+  for (std::uint32_t i = 0; i < n; ++i) new_id[order[i]] = i;
+  auto permute = [&](auto& values) {
+    std::remove_reference_t<decltype(values)> moved;
+    moved.reserve(n);
+    for (const std::uint32_t old : order) moved.push_back(std::move(values[old]));
+    values.swap(moved);
+  };
+  permute(graph.names);
+  permute(graph.funcs);
+  permute(graph.io_bound);
+  permute(graph.priority);
+  permute(graph.group_of);
+  permute(graph.status);
+  permute(graph.results);
+  permute(graph.errors);
+  std::vector<std::uint32_t> offsets(n + 1);
+  std::vector<std::uint32_t> deps;
+  deps.reserve(graph.deps.size());
+  for (std::uint32_t i = 0; i < n; ++i) {
+    offsets[i] = static_cast<std::uint32_t>(deps.size());
+    for (const std::uint32_t dep : graph.deps_of(order[i])) deps.push_back(new_id[dep]);
+  }
+  offsets[n] = static_cast<std::uint32_t>(deps.size());
+  graph.dep_offsets.swap(offsets);
+  graph.deps.swap(deps);
+  graph.index.remap(new_id);
+  graph.rebuild_children();
 }
 
 }  // namespace taskmap::detail
