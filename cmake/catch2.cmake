@@ -13,6 +13,10 @@ find_package(Catch2 2.13 QUIET)
 if(Catch2_FOUND)
   add_library(taskmap_catch2_main STATIC "${PROJECT_SOURCE_DIR}/tests/catch_main.cpp")
   target_link_libraries(taskmap_catch2_main PUBLIC Catch2::Catch2)
+  # Catch2 2 defines its C++17 StringMakers (string_view, ...) in the TU with main() only when
+  # that TU sees C++17: compile it with the tests' standard, not the compiler's default
+  # (clang 14 defaults to C++14, and the link then misses StringMaker<std::string_view>).
+  target_compile_features(taskmap_catch2_main PUBLIC cxx_std_20)
   target_link_libraries(taskmap_catch2 INTERFACE taskmap_catch2_main Catch2::Catch2)
   message(STATUS "taskmap tests: Catch2 ${Catch2_VERSION}")
   return()

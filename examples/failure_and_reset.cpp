@@ -22,7 +22,11 @@ std::string what(const std::exception_ptr& error) {
 int main() {
   int downloads = 0;
   auto graph = taskmap::create_graph<std::string>(
-      {{"download", [&] { ++downloads; return std::string("raw data"); }},
+      {{"download",
+        [&] {
+          ++downloads;
+          return std::string("raw data");
+        }},
        {"parse", [](const std::string&) -> std::string { throw std::runtime_error("bad header"); }},
        {"report", [](const std::string& parsed) { return "report of " + parsed; }},
        {"audit", [](const std::string& raw) { return "audited " + raw; }}},
@@ -30,8 +34,8 @@ int main() {
       {.name = "etl"});
 
   taskmap::RunSummary first = taskmap::run(graph);
-  std::printf("first run: %zu succeeded, %zu failed, %zu skipped\n", first.succeeded,
-              first.failed, first.skipped);
+  std::printf("first run: %zu succeeded, %zu failed, %zu skipped\n", first.succeeded, first.failed,
+              first.skipped);
   std::printf("  parse:  %s\n", what(graph.error("parse")).c_str());
   std::printf("  report: %s\n", what(graph.error("report")).c_str());
   std::printf("  audit:  %s\n", graph.result("audit").c_str());

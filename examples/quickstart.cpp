@@ -4,11 +4,10 @@
 #include <taskmap/taskmap.hpp>
 
 int main() {
-  auto graph = taskmap::create_graph<int>(
-      {{"a", [] { return 5; }},
-       {"b", [](int a) { return a + 10; }},
-       {"c", [](int a, int b) { return a + b + 20; }}},
-      {{"a", {}}, {"b", {"a"}}, {"c", {"a", "b"}}});
+  auto graph = taskmap::create_graph<int>({{"a", [] { return 5; }},
+                                           {"b", [](int a) { return a + 10; }},
+                                           {"c", [](int a, int b) { return a + b + 20; }}},
+                                          {{"a", {}}, {"b", {"a"}}, {"c", {"a", "b"}}});
 
   const taskmap::RunSummary summary = taskmap::run(graph);
 

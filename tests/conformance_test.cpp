@@ -53,9 +53,9 @@ TEMPLATE_TEST_CASE("results are fed in dependency order", "[conformance]", TASKM
   CHECK(summary.ok());
   CHECK(g.done() == std::vector<std::string>{"a", "b", "c"});
 
-  auto reversed = create_graph<int>(
-      {{"a", fa}, {"b", fb}, {"c", [](int x, int y) { return x * 100 + y; }}},
-      {{"c", {"b", "a"}}, {"b", {"a"}}, {"a", {}}});
+  auto reversed =
+      create_graph<int>({{"a", fa}, {"b", fb}, {"c", [](int x, int y) { return x * 100 + y; }}},
+                        {{"c", {"b", "a"}}, {"b", {"a"}}, {"a", {}}});
   executor.run(reversed, {});
   CHECK(reversed.result("c") == 15 * 100 + 5);
 }
@@ -64,7 +64,12 @@ TEMPLATE_TEST_CASE("done tasks never run and their seeded results are fed", "[co
                    TASKMAP_TEST_EXECUTORS) {
   auto executor = make_executor<TestType>();
   std::atomic<int> a_calls{0};
-  auto g = create_graph<int>({{"a", [&] { ++a_calls; return 1; }}, {"b", fb}},
+  auto g = create_graph<int>({{"a",
+                               [&] {
+                                 ++a_calls;
+                                 return 1;
+                               }},
+                              {"b", fb}},
                              {{"b", {"a"}}, {"a", {}}}, {.done = {"a"}, .results = {{"a", 5}}});
   const RunSummary summary = executor.run(g, {});
   CHECK(a_calls == 0);
@@ -85,14 +90,16 @@ TEMPLATE_TEST_CASE("a done task without a seeded value feeds nothing", "[conform
 TEMPLATE_TEST_CASE("no-value results are not fed to dependents", "[conformance]",
                    TASKMAP_TEST_EXECUTORS) {
   auto executor = make_executor<TestType>();
-  auto g = create_graph<int>(
-      {{"nothing", [] {}},
-       {"none", []() -> std::optional<int> { return std::nullopt; }},
-       {"some", []() -> std::optional<int> { return 7; }},
-       {"five", fa},
-       {"sum", [](int x, int y) { return x * 10 + y; }}},
-      {{"nothing", {}}, {"none", {}}, {"some", {}}, {"five", {}},
-       {"sum", {"nothing", "some", "none", "five"}}});
+  auto g = create_graph<int>({{"nothing", [] {}},
+                              {"none", []() -> std::optional<int> { return std::nullopt; }},
+                              {"some", []() -> std::optional<int> { return 7; }},
+                              {"five", fa},
+                              {"sum", [](int x, int y) { return x * 10 + y; }}},
+                             {{"nothing", {}},
+                              {"none", {}},
+                              {"some", {}},
+                              {"five", {}},
+                              {"sum", {"nothing", "some", "none", "five"}}});
   const RunSummary summary = executor.run(g, {});
   CHECK(summary.succeeded == 5);
   CHECK(g.result("sum") == 75);
@@ -108,7 +115,11 @@ TEMPLATE_TEST_CASE("a failure is recorded, its dependents skipped, other branche
   auto executor = make_executor<TestType>();
   auto g = create_graph<int>(
       {{"d", fd}, {"c", fb}, {"gc", fb}, {"ggc", fc}, {"control", fa}, {"after", fb}},
-      {{"d", {}}, {"c", {"d"}}, {"gc", {"c"}}, {"ggc", {"gc", "control"}}, {"control", {}},
+      {{"d", {}},
+       {"c", {"d"}},
+       {"gc", {"c"}},
+       {"ggc", {"gc", "control"}},
+       {"control", {}},
        {"after", {"control"}}});
   const RunSummary summary = executor.run(g, {});
   CHECK(summary.failed == 1);
@@ -138,11 +149,10 @@ TEMPLATE_TEST_CASE("a failure is recorded, its dependents skipped, other branche
 TEMPLATE_TEST_CASE("a failed task keeps its exception exactly as thrown", "[conformance]",
                    TASKMAP_TEST_EXECUTORS) {
   auto executor = make_executor<TestType>();
-  auto g = create_graph<int>(
-      {{"custom", []() -> int { throw NotAStdException{42}; }},
-       {"integer", []() -> int { throw 7; }},
-       {"logic", []() -> int { throw std::logic_error("bad logic"); }}},
-      {{"custom", {}}, {"integer", {}}, {"logic", {}}});
+  auto g = create_graph<int>({{"custom", []() -> int { throw NotAStdException{42}; }},
+                              {"integer", []() -> int { throw 7; }},
+                              {"logic", []() -> int { throw std::logic_error("bad logic"); }}},
+                             {{"custom", {}}, {"integer", {}}, {"logic", {}}});
   executor.run(g, {});
   CHECK(g.failed() == std::vector<std::string>{"custom", "integer", "logic"});
   try {
@@ -188,8 +198,8 @@ TEMPLATE_TEST_CASE("raise_errors throws TaskError naming the task, original nest
                     Catch::Matchers::Contains("some error"));
 }
 
-TEMPLATE_TEST_CASE("raise_errors describes exceptions that are not std::exception",
-                   "[conformance]", TASKMAP_TEST_EXECUTORS) {
+TEMPLATE_TEST_CASE("raise_errors describes exceptions that are not std::exception", "[conformance]",
+                   TASKMAP_TEST_EXECUTORS) {
   auto executor = make_executor<TestType>();
   auto g = create_graph<int>({{"x", []() -> int { throw NotAStdException{1}; }}}, {{"x", {}}});
   try {
@@ -216,7 +226,13 @@ TEMPLATE_TEST_CASE("a completed graph runs nothing again and keeps its results",
                    TASKMAP_TEST_EXECUTORS) {
   auto executor = make_executor<TestType>();
   std::atomic<int> calls{0};
-  auto g = create_graph<int>({{"d", fd}, {"c", fb}, {"a", [&] { ++calls; return 5; }}},
+  auto g = create_graph<int>({{"d", fd},
+                              {"c", fb},
+                              {"a",
+                               [&] {
+                                 ++calls;
+                                 return 5;
+                               }}},
                              {{"c", {"d"}}, {"d", {}}, {"a", {}}});
   executor.run(g, {});
   const RunSummary again = executor.run(g, {});
@@ -229,8 +245,8 @@ TEMPLATE_TEST_CASE("a completed graph runs nothing again and keeps its results",
   CHECK(what_of(g.error("d")) == "some error");
 }
 
-TEMPLATE_TEST_CASE("a task fed the wrong number of values fails with ArityError",
-                   "[conformance]", TASKMAP_TEST_EXECUTORS) {
+TEMPLATE_TEST_CASE("a task fed the wrong number of values fails with ArityError", "[conformance]",
+                   TASKMAP_TEST_EXECUTORS) {
   auto executor = make_executor<TestType>();
   auto g = create_graph<int>({{"a", fa}, {"b", fa}, {"two", fb}, {"child", fb}},
                              {{"a", {}}, {"b", {}}, {"two", {"a", "b"}}, {"child", {"two"}}});
@@ -256,10 +272,16 @@ TEMPLATE_TEST_CASE("fail_fast starts nothing after the first failure", "[conform
   DependencyMap deps{{"boom", {}}, {"child", {"boom"}}};
   for (int i = 0; i < 20; ++i) {
     const std::string name = "t" + std::to_string(i);
-    funcs.emplace(name, [&] { ++started; return 1; });
+    funcs.emplace(name, [&] {
+      ++started;
+      return 1;
+    });
     deps[name] = {"boom"};  // only startable after boom: fail_fast must keep them pending
   }
-  funcs.emplace("after", [&] { ++started; return 1; });
+  funcs.emplace("after", [&] {
+    ++started;
+    return 1;
+  });
   deps["after"] = {};
   auto g = create_graph<int>(funcs, deps, {.priority = {{"boom", 100}}});
   const RunSummary summary = executor.run(g, {.fail_fast = true});
@@ -281,17 +303,24 @@ TEMPLATE_TEST_CASE("a stop request cancels unstarted tasks; the next run complet
   std::stop_source stop;
   std::atomic<bool> saw_stop{false};
   std::atomic<int> calls{0};
-  auto g = create_graph<int>(
-      {{"first",
-        [&](Context& ctx) {
-          ++calls;
-          stop.request_stop();
-          saw_stop = ctx.stop_requested();
-          return 1;
-        }},
-       {"second", [&](int x) { ++calls; return x + 1; }},
-       {"third", [&](int x) { ++calls; return x + 1; }}},
-      {{"first", {}}, {"second", {"first"}}, {"third", {"second"}}});
+  auto g = create_graph<int>({{"first",
+                               [&](Context& ctx) {
+                                 ++calls;
+                                 stop.request_stop();
+                                 saw_stop = ctx.stop_requested();
+                                 return 1;
+                               }},
+                              {"second",
+                               [&](int x) {
+                                 ++calls;
+                                 return x + 1;
+                               }},
+                              {"third",
+                               [&](int x) {
+                                 ++calls;
+                                 return x + 1;
+                               }}},
+                             {{"first", {}}, {"second", {"first"}}, {"third", {"second"}}});
   const RunSummary summary = executor.run(g, {.stop_token = stop.get_token()});
   CHECK(saw_stop);
   CHECK(g.status("first") == TaskStatus::done);
@@ -307,8 +336,8 @@ TEMPLATE_TEST_CASE("a stop request cancels unstarted tasks; the next run complet
   CHECK(calls == 3);
 }
 
-TEMPLATE_TEST_CASE("a stop requested before the run cancels every pending task",
-                   "[conformance]", TASKMAP_TEST_EXECUTORS) {
+TEMPLATE_TEST_CASE("a stop requested before the run cancels every pending task", "[conformance]",
+                   TASKMAP_TEST_EXECUTORS) {
   auto executor = make_executor<TestType>();
   std::stop_source stop;
   stop.request_stop();
@@ -323,8 +352,10 @@ TEMPLATE_TEST_CASE("a stop requested before the run cancels every pending task",
 TEMPLATE_TEST_CASE("tasks may take a Context", "[conformance]", TASKMAP_TEST_EXECUTORS) {
   auto executor = make_executor<TestType>();
   auto g = create_graph<std::string>(
-      {{"who", [](Context& ctx) { return std::string(ctx.graph_name()) + "/" + std::string(ctx.name()); }},
-       {"len", [](Context& ctx, const std::string& s) { return s + ":" + std::string(ctx.name()); }}},
+      {{"who",
+        [](Context& ctx) { return std::string(ctx.graph_name()) + "/" + std::string(ctx.name()); }},
+       {"len",
+        [](Context& ctx, const std::string& s) { return s + ":" + std::string(ctx.name()); }}},
       {{"who", {}}, {"len", {"who"}}}, {.name = "g1"});
   executor.run(g, {});
   CHECK(g.result("len") == "g1/who:len");
@@ -333,7 +364,8 @@ TEMPLATE_TEST_CASE("tasks may take a Context", "[conformance]", TASKMAP_TEST_EXE
 TEMPLATE_TEST_CASE("observers see every event of a run", "[conformance]", TASKMAP_TEST_EXECUTORS) {
   auto executor = make_executor<TestType>();
   auto recorder = std::make_shared<Recorder>();
-  auto g = create_graph<int>({{"a", fa}, {"d", fd}, {"c", fb}}, {{"a", {}}, {"d", {}}, {"c", {"d"}}});
+  auto g =
+      create_graph<int>({{"a", fa}, {"d", fd}, {"c", fb}}, {{"a", {}}, {"d", {}}, {"c", {"d"}}});
   executor.run(g, {.observers = {recorder}});
   CHECK(recorder->count(EventKind::queued) == 2);
   CHECK(recorder->count(EventKind::started) == 2);
@@ -373,16 +405,16 @@ TEMPLATE_TEST_CASE("an observer that throws ends the run and leaves nothing runn
 TEMPLATE_TEST_CASE("std::any graphs feed typed parameters", "[conformance]",
                    TASKMAP_TEST_EXECUTORS) {
   auto executor = make_executor<TestType>();
-  auto g = create_graph<std::any>(
-      {{"n", [] { return 4; }},
-       {"s", [] { return std::string("x"); }},
-       {"rep", [](int n, const std::string& s) {
-          std::string out;
-          for (int i = 0; i < n; ++i) out += s;
-          return out;
-        }},
-       {"bad", [](double d) { return d; }}},
-      {{"n", {}}, {"s", {}}, {"rep", {"n", "s"}}, {"bad", {"s"}}});
+  auto g = create_graph<std::any>({{"n", [] { return 4; }},
+                                   {"s", [] { return std::string("x"); }},
+                                   {"rep",
+                                    [](int n, const std::string& s) {
+                                      std::string out;
+                                      for (int i = 0; i < n; ++i) out += s;
+                                      return out;
+                                    }},
+                                   {"bad", [](double d) { return d; }}},
+                                  {{"n", {}}, {"s", {}}, {"rep", {"n", "s"}}, {"bad", {"s"}}});
   executor.run(g, {});
   CHECK(std::any_cast<std::string>(g.result("rep")) == "xxxx");
   CHECK(g.status("bad") == TaskStatus::failed);

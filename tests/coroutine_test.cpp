@@ -71,8 +71,9 @@ struct ForeignThreadWait {
 TEMPLATE_TEST_CASE("coroutine tasks pass results through chains (Python T20, T21)",
                    "[coroutine][python]", TASKMAP_TEST_EXECUTORS) {
   auto executor = make_executor<TestType>();
-  auto g = create_graph<int>({{"along_task", along_task}, {"ab", ab}, {"ac", ac}},
-                             {{"ac", {"along_task", "ab"}}, {"ab", {"along_task"}}, {"along_task", {}}});
+  auto g =
+      create_graph<int>({{"along_task", along_task}, {"ab", ab}, {"ac", ac}},
+                        {{"ac", {"along_task", "ab"}}, {"ab", {"along_task"}}, {"along_task", {}}});
   const RunSummary summary = executor.run(g, {});
   CHECK(summary.succeeded == 3);
   CHECK(g.results() == ResultMap<int>{{"along_task", 5}, {"ab", 15}, {"ac", 40}});
@@ -122,9 +123,9 @@ TEST_CASE("Python T22: two 0.4 s sleeps overlap on run_async", "[coroutine][pyth
 
 TEST_CASE("Python T24: io waits overlap with blocking coroutines on 2 threads",
           "[coroutine][python][timing]") {
-  auto g = create_graph<int>({{"r", r_wait}, {"t", r_wait}, {"w", w_block}, {"p", w_block}},
-                             {{"r", {}}, {"t", {}}, {"w", {}}, {"p", {}}},
-                             {.io_bound = {"r", "t"}});
+  auto g =
+      create_graph<int>({{"r", r_wait}, {"t", r_wait}, {"w", w_block}, {"p", w_block}},
+                        {{"r", {}}, {"t", {}}, {"w", {}}, {"p", {}}}, {.io_bound = {"r", "t"}});
   const auto start = Clock::now();
   const RunSummary summary = run_parallel_async(g, {.ncores = 2});
   CHECK(seconds_since(start) < 0.8);
@@ -132,26 +133,31 @@ TEST_CASE("Python T24: io waits overlap with blocking coroutines on 2 threads",
 }
 
 TEST_CASE("Python T25: the README demo on run_parallel_async", "[coroutine][python][timing]") {
-  auto g = create_graph<std::string>(
-      {{"io_bound_a", []() -> Task<std::string> {
-          co_await sleep_for(400ms);
-          co_return "io_a";
-        }},
-       {"io_bound_b", [](std::string x) -> Task<std::string> {
-          co_await sleep_for(400ms);
-          co_return x + " io_b";
-        }},
-       {"cpu_bound_a", [](std::string x) -> Task<std::string> {
-          std::this_thread::sleep_for(400ms);
-          co_return x + " cpu_a";
-        }},
-       {"cpu_bound_b", []() -> Task<std::string> {
-          std::this_thread::sleep_for(400ms);
-          co_return "cpu_b";
-        }}},
-      {{"io_bound_a", {}}, {"io_bound_b", {"cpu_bound_b"}}, {"cpu_bound_a", {"io_bound_a"}},
-       {"cpu_bound_b", {}}},
-      {.io_bound = {"io_bound_a", "io_bound_b"}});
+  auto g = create_graph<std::string>({{"io_bound_a",
+                                       []() -> Task<std::string> {
+                                         co_await sleep_for(400ms);
+                                         co_return "io_a";
+                                       }},
+                                      {"io_bound_b",
+                                       [](std::string x) -> Task<std::string> {
+                                         co_await sleep_for(400ms);
+                                         co_return x + " io_b";
+                                       }},
+                                      {"cpu_bound_a",
+                                       [](std::string x) -> Task<std::string> {
+                                         std::this_thread::sleep_for(400ms);
+                                         co_return x + " cpu_a";
+                                       }},
+                                      {"cpu_bound_b",
+                                       []() -> Task<std::string> {
+                                         std::this_thread::sleep_for(400ms);
+                                         co_return "cpu_b";
+                                       }}},
+                                     {{"io_bound_a", {}},
+                                      {"io_bound_b", {"cpu_bound_b"}},
+                                      {"cpu_bound_a", {"io_bound_a"}},
+                                      {"cpu_bound_b", {}}},
+                                     {.io_bound = {"io_bound_a", "io_bound_b"}});
   const auto start = Clock::now();
   run_parallel_async(g, {.ncores = 2});
   CHECK(seconds_since(start) < 1.2);
@@ -181,7 +187,8 @@ TEST_CASE("10,000 coroutines sleep concurrently on one thread", "[coroutine][sca
 }
 
 TEMPLATE_TEST_CASE("a chain of 100,000 coroutine tasks does not grow the stack",
-                   "[coroutine][scale]", taskmap::CoroutineExecutor, taskmap::CoroutinePoolExecutor) {
+                   "[coroutine][scale]", taskmap::CoroutineExecutor,
+                   taskmap::CoroutinePoolExecutor) {
   auto executor = make_executor<TestType>();
   FuncMap<int> funcs;
   DependencyMap deps;
@@ -220,15 +227,17 @@ TEMPLATE_TEST_CASE("a coroutine resumed from a foreign thread continues on the e
   std::mutex mutex;
   std::vector<std::string> problems;
   const std::thread::id caller = std::this_thread::get_id();
-  constexpr bool single_threaded = std::is_same_v<TestType, CoroutineExecutor> ||
-                                   std::is_same_v<TestType, SequentialExecutor>;
+  constexpr bool single_threaded =
+      std::is_same_v<TestType, CoroutineExecutor> || std::is_same_v<TestType, SequentialExecutor>;
   auto task = [&](Context& ctx) -> Task<int> {
     std::thread::id resumer;
     co_await ForeignThreadWait{5ms, &resumer};
     const std::thread::id now = std::this_thread::get_id();
     std::lock_guard lock(mutex);
-    if (now == resumer) problems.push_back(std::string(ctx.name()) + ": ran on the callback thread");
-    if (single_threaded && now != caller) problems.push_back(std::string(ctx.name()) + ": left the caller");
+    if (now == resumer)
+      problems.push_back(std::string(ctx.name()) + ": ran on the callback thread");
+    if (single_threaded && now != caller)
+      problems.push_back(std::string(ctx.name()) + ": left the caller");
     co_return 1;
   };
   FuncMap<int> funcs;
@@ -262,20 +271,21 @@ TEST_CASE("CoroutineExecutor: io_bound coroutines start first", "[coroutine]") {
 
 TEST_CASE("CoroutineExecutor: waiting coroutines interleave on one thread", "[coroutine]") {
   std::vector<std::string> log;
-  auto g = create_graph<int>(
-      {{"slow", [&]() -> Task<int> {
-          log.push_back("slow start");
-          co_await sleep_for(50ms);
-          log.push_back("slow end");
-          co_return 1;
-        }},
-       {"fast", [&]() -> Task<int> {
-          log.push_back("fast start");
-          co_await sleep_for(10ms);
-          log.push_back("fast end");
-          co_return 2;
-        }}},
-      {{"slow", {}}, {"fast", {}}}, {.priority = {{"slow", 1}}});
+  auto g = create_graph<int>({{"slow",
+                               [&]() -> Task<int> {
+                                 log.push_back("slow start");
+                                 co_await sleep_for(50ms);
+                                 log.push_back("slow end");
+                                 co_return 1;
+                               }},
+                              {"fast",
+                               [&]() -> Task<int> {
+                                 log.push_back("fast start");
+                                 co_await sleep_for(10ms);
+                                 log.push_back("fast end");
+                                 co_return 2;
+                               }}},
+                             {{"slow", {}}, {"fast", {}}}, {.priority = {{"slow", 1}}});
   run_async(g);
   CHECK(log == std::vector<std::string>{"slow start", "fast start", "fast end", "slow end"});
 }
@@ -348,21 +358,29 @@ TEST_CASE("sleep_for and yield outside an executor throw", "[coroutine][errors]"
 TEST_CASE("coroutine task shapes: void, optional, span, Context", "[coroutine][task_fn]") {
   STATIC_REQUIRE(TaskCallable<decltype([]() -> Task<int> { co_return 1; }), int>);
   STATIC_REQUIRE(TaskCallable<decltype([](int) -> Task<void> { co_return; }), int>);
-  STATIC_REQUIRE(TaskCallable<decltype([](std::span<const int>) -> Task<std::optional<int>> { co_return 1; }), int>);
-  STATIC_REQUIRE(TaskCallable<decltype([](Context&, const int&) -> Task<long> { co_return 1; }), int>);
+  STATIC_REQUIRE(
+      TaskCallable<decltype([](std::span<const int>) -> Task<std::optional<int>> { co_return 1; }),
+                   int>);
+  STATIC_REQUIRE(
+      TaskCallable<decltype([](Context&, const int&) -> Task<long> { co_return 1; }), int>);
   STATIC_REQUIRE_FALSE(TaskCallable<decltype([]() -> Task<std::string> { co_return ""; }), int>);
-  STATIC_REQUIRE_FALSE(TaskCallable<decltype([]() -> Task<Task<int>> { co_return Task<int>{}; }), int>);
+  STATIC_REQUIRE_FALSE(
+      TaskCallable<decltype([]() -> Task<Task<int>> { co_return Task<int>{}; }), int>);
 
   auto g = create_graph<int>(
       {{"nothing", []() -> Task<void> { co_return; }},
        {"none", []() -> Task<std::optional<int>> { co_return std::nullopt; }},
        {"three", []() -> Task<std::optional<int>> { co_return 3; }},
-       {"count", [](Context& ctx, std::span<const int> xs) -> Task<int> {
+       {"count",
+        [](Context& ctx, std::span<const int> xs) -> Task<int> {
           co_await yield();
           co_return static_cast<int>(xs.size()) * 10 + static_cast<int>(ctx.name().size());
         }},
        {"arity", [](int a, int b) -> Task<int> { co_return a + b; }}},
-      {{"nothing", {}}, {"none", {}}, {"three", {}}, {"count", {"nothing", "none", "three"}},
+      {{"nothing", {}},
+       {"none", {}},
+       {"three", {}},
+       {"count", {"nothing", "none", "three"}},
        {"arity", {"three"}}});
   run_async(g);
   CHECK(g.result("count") == 15);

@@ -38,7 +38,8 @@ enum class Kind : std::uint8_t {
 /// The exception the throwing tasks throw, carrying the task's id.
 class Boom : public std::runtime_error {
  public:
-  explicit Boom(std::uint32_t task) : std::runtime_error("boom " + std::to_string(task)), id(task) {}
+  explicit Boom(std::uint32_t task)
+      : std::runtime_error("boom " + std::to_string(task)), id(task) {}
   std::uint32_t id;
 };
 
@@ -66,9 +67,9 @@ Value task_value(std::uint32_t id, Value salt, std::span<const Value> inputs) no
 /// A random DAG: task i depends only on tasks with smaller indices (so it is acyclic), but
 /// names come from a random permutation, so neither names nor hash order follow dependencies.
 struct RandomDag {
-  std::vector<std::string> names;                 // index -> name
+  std::vector<std::string> names;  // index -> name
   std::unordered_map<std::string, std::uint32_t> id_of;
-  std::vector<std::vector<std::uint32_t>> deps;   // in feeding order
+  std::vector<std::vector<std::uint32_t>> deps;  // in feeding order
   std::vector<std::vector<std::uint32_t>> children;
   std::vector<Kind> kind;
   std::vector<Value> salt;
@@ -149,7 +150,8 @@ std::vector<Expected> evaluate(const RandomDag& dag) {
 }
 
 /// Every transitive dependent of `roots` plus the roots themselves, as a 0/1 mask.
-std::vector<std::uint8_t> closure_of(const RandomDag& dag, const std::vector<std::uint32_t>& roots) {
+std::vector<std::uint8_t> closure_of(const RandomDag& dag,
+                                     const std::vector<std::uint32_t>& roots) {
   std::vector<std::uint8_t> in(dag.size(), 0);
   std::vector<std::uint32_t> stack;
   for (const std::uint32_t root : roots) {
@@ -184,17 +186,22 @@ struct Probe {
   }
 };
 
-TaskFn<Value> make_fn(const std::shared_ptr<Probe>& probe, std::uint32_t id, Kind kind, Value salt) {
-  return [probe, id, kind, salt](Context& ctx, std::span<const Value> inputs) -> std::optional<Value> {
-    probe->calls[id].fetch_add(1);
-    if (ctx.name() != probe->names[id]) probe->wrong_context.fetch_add(1);
-    switch (kind) {
-      case Kind::throws: throw Boom(id);
-      case Kind::nothing: return std::nullopt;
-      case Kind::value: break;
-    }
-    return task_value(id, salt, inputs);
-  };
+TaskFn<Value> make_fn(const std::shared_ptr<Probe>& probe, std::uint32_t id, Kind kind,
+                      Value salt) {
+  return
+      [probe, id, kind, salt](Context& ctx, std::span<const Value> inputs) -> std::optional<Value> {
+        probe->calls[id].fetch_add(1);
+        if (ctx.name() != probe->names[id]) probe->wrong_context.fetch_add(1);
+        switch (kind) {
+          case Kind::throws:
+            throw Boom(id);
+          case Kind::nothing:
+            return std::nullopt;
+          case Kind::value:
+            break;
+        }
+        return task_value(id, salt, inputs);
+      };
 }
 
 TaskGraph<Value> make_graph(const RandomDag& dag, const std::shared_ptr<Probe>& probe) {
@@ -299,7 +306,8 @@ std::vector<std::string> compare(const TaskGraph<Value>& g, const RandomDag& dag
     const bool may_run = ran == nullptr || (*ran)[i] != 0;
     const int want_calls = may_run && want.status != TaskStatus::skipped ? 1 : 0;
     if (calls != want_calls) {
-      problem(i, "ran " + std::to_string(calls) + " time(s), expected " + std::to_string(want_calls));
+      problem(i,
+              "ran " + std::to_string(calls) + " time(s), expected " + std::to_string(want_calls));
     }
   }
   if (g.done().size() != n_done) problems.push_back("done() has the wrong size");
@@ -323,10 +331,17 @@ RunSummary expected_summary(const std::vector<Expected>& expected,
   for (std::size_t i = 0; i < expected.size(); ++i) {
     if (only != nullptr && (*only)[i] == 0) continue;
     switch (expected[i].status) {
-      case TaskStatus::done: ++s.succeeded; break;
-      case TaskStatus::failed: ++s.failed; break;
-      case TaskStatus::skipped: ++s.skipped; break;
-      default: break;
+      case TaskStatus::done:
+        ++s.succeeded;
+        break;
+      case TaskStatus::failed:
+        ++s.failed;
+        break;
+      case TaskStatus::skipped:
+        ++s.skipped;
+        break;
+      default:
+        break;
     }
   }
   return s;
@@ -358,7 +373,6 @@ TEMPLATE_TEST_CASE("random DAGs match the reference evaluator", "[differential]"
     REQUIRE(want.failed > 0);
     REQUIRE(want.skipped > 0);
     REQUIRE(want.succeeded >= c.tasks / 10);
-    
 
     auto probe = std::make_shared<Probe>(dag);
     TaskGraph<Value> g = make_graph(dag, probe);

@@ -6,7 +6,7 @@
 #include <taskmap/taskmap.hpp>
 
 // Every executor type, for TEMPLATE_TEST_CASE.
-#define TASKMAP_TEST_EXECUTORS \
+#define TASKMAP_TEST_EXECUTORS                                                          \
   taskmap::SequentialExecutor, taskmap::ThreadPoolExecutor, taskmap::CoroutineExecutor, \
       taskmap::CoroutinePoolExecutor
 

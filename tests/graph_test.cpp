@@ -24,8 +24,7 @@ TaskGraph<int> python_t1_graph() {
 
 TEST_CASE("create_graph interns names and keeps dependency order", "[graph]") {
   auto g = create_graph<int>({{"a", fa}, {"b", fb}, {"c", fc}},
-                             {{"a", {}}, {"b", {"a"}}, {"c", {"b", "a"}}},
-                             {.name = "demo"});
+                             {{"a", {}}, {"b", {"a"}}, {"c", {"b", "a"}}}, {.name = "demo"});
   CHECK(g.name() == "demo");
   CHECK(g.size() == 3);
   CHECK(g.contains("a"));
@@ -130,7 +129,8 @@ TEST_CASE("a cycle behind thousands of acyclic tasks is found and printed whole"
   for (int i = 0; i < n; ++i) {
     const std::string name = "t" + std::to_string(i);
     funcs.emplace(name, [] { return 1; });
-    deps[name] = i == 0 ? std::vector<std::string>{} : std::vector<std::string>{"t" + std::to_string(i - 1)};
+    deps[name] =
+        i == 0 ? std::vector<std::string>{} : std::vector<std::string>{"t" + std::to_string(i - 1)};
   }
   // x1 -> x2 -> x3 -> x1 hangs below the end of the chain.
   for (const char* name : {"x1", "x2", "x3"}) funcs.emplace(name, [] { return 1; });
@@ -183,9 +183,9 @@ TEST_CASE("an empty function counts as missing", "[graph][errors]") {
 
 TEST_CASE("options naming unknown tasks are refused, every name listed", "[graph][errors]") {
   try {
-    (void)create_graph<int>({{"a", fa}}, {{"a", {}}},
-                            {.io_bound = {"x"}, .done = {"y"}, .results = {{"z", 1}},
-                             .priority = {{"w", 1}}});
+    (void)create_graph<int>(
+        {{"a", fa}}, {{"a", {}}},
+        {.io_bound = {"x"}, .done = {"y"}, .results = {{"z", 1}}, .priority = {{"w", 1}}});
     FAIL("no UnknownTaskError");
   } catch (const UnknownTaskError& e) {
     CHECK(e.tasks() == std::vector<std::string>{"w", "x", "y", "z"});

@@ -59,7 +59,8 @@ TEMPLATE_TEST_CASE("Python T15a: raise_errors surfaces the original error", "[py
                    TASKMAP_TEST_EXECUTORS) {
   auto executor = make_executor<TestType>();
   auto g = create_graph<int>({{"d", fd}, {"c", fb}}, {{"c", {"d"}}, {"d", {}}});
-  CHECK_THROWS_WITH(executor.run(g, {.raise_errors = true}), Catch::Matchers::Contains("some error"));
+  CHECK_THROWS_WITH(executor.run(g, {.raise_errors = true}),
+                    Catch::Matchers::Contains("some error"));
   auto h = create_graph<int>({{"d", fd}, {"c", fb}}, {{"c", {"d"}}, {"d", {}}});
   CHECK_THROWS_AS(executor.run(h, {.raise_errors = true}), std::runtime_error);
 }
@@ -68,8 +69,8 @@ TEMPLATE_TEST_CASE("Python T17: rebuilding a graph from failure", "[python][conf
                    TASKMAP_TEST_EXECUTORS) {
   // Python used coroutines here; plain functions show the same bookkeeping.
   auto executor = make_executor<TestType>();
-  auto g = create_graph<int>({{"e", fd}, {"c", fb}, {"w", [] {}}},
-                             {{"c", {"e"}}, {"e", {}}, {"w", {}}});
+  auto g =
+      create_graph<int>({{"e", fd}, {"c", fb}, {"w", [] {}}}, {{"c", {"e"}}, {"e", {}}, {"w", {}}});
   executor.run(g, {});
   reset_failed_tasks(g);
   CHECK(g.done() == std::vector<std::string>{"w"});

@@ -22,17 +22,33 @@ struct Counted {
 
   TaskGraph<int> graph() {
     for (const char* name : {"a", "b", "c", "d", "x"}) calls[name] = 0;
-    return create_graph<int>(
-        {{"a", [this] { ++calls["a"]; return 1; }},
-         {"b", [this](int v) {
-            ++calls["b"];
-            if (fail_b) throw std::runtime_error("b broke");
-            return v + 1;
-          }},
-         {"c", [this](int v) { ++calls["c"]; return v + 1; }},
-         {"d", [this](int v) { ++calls["d"]; return v + 10; }},
-         {"x", [this] { ++calls["x"]; return 100; }}},
-        {{"a", {}}, {"b", {"a"}}, {"c", {"b"}}, {"d", {"a"}}, {"x", {}}});
+    return create_graph<int>({{"a",
+                               [this] {
+                                 ++calls["a"];
+                                 return 1;
+                               }},
+                              {"b",
+                               [this](int v) {
+                                 ++calls["b"];
+                                 if (fail_b) throw std::runtime_error("b broke");
+                                 return v + 1;
+                               }},
+                              {"c",
+                               [this](int v) {
+                                 ++calls["c"];
+                                 return v + 1;
+                               }},
+                              {"d",
+                               [this](int v) {
+                                 ++calls["d"];
+                                 return v + 10;
+                               }},
+                              {"x",
+                               [this] {
+                                 ++calls["x"];
+                                 return 100;
+                               }}},
+                             {{"a", {}}, {"b", {"a"}}, {"c", {"b"}}, {"d", {"a"}}, {"x", {}}});
   }
   std::map<std::string, int> snapshot() const {
     std::map<std::string, int> out;
@@ -62,7 +78,8 @@ TEMPLATE_TEST_CASE("reset_failed_tasks reruns exactly the failed tasks and their
   const RunSummary summary = executor.run(g, {});
   CHECK(summary.succeeded == 2);
   CHECK(g.result("c") == 3);
-  CHECK(counted.snapshot() == std::map<std::string, int>{{"a", 1}, {"b", 2}, {"c", 1}, {"d", 1}, {"x", 1}});
+  CHECK(counted.snapshot() ==
+        std::map<std::string, int>{{"a", 1}, {"b", 2}, {"c", 1}, {"d", 1}, {"x", 1}});
 }
 
 TEMPLATE_TEST_CASE("reset_failed_tasks on a graph without failures changes nothing", "[reset]",
@@ -93,7 +110,8 @@ TEMPLATE_TEST_CASE("reset_tasks reruns the named tasks and all their dependents,
     CHECK(executor.run(g, {}).succeeded == 2);
     CHECK(g.result("c") == 3);
   }
-  CHECK(counted.snapshot() == std::map<std::string, int>{{"a", 1}, {"b", 6}, {"c", 6}, {"d", 1}, {"x", 1}});
+  CHECK(counted.snapshot() ==
+        std::map<std::string, int>{{"a", 1}, {"b", 6}, {"c", 6}, {"d", 1}, {"x", 1}});
 
   reset_tasks(g, std::vector<std::string>{"a"});  // everything below a
   CHECK(executor.run(g, {}).succeeded == 4);
@@ -101,7 +119,8 @@ TEMPLATE_TEST_CASE("reset_tasks reruns the named tasks and all their dependents,
   CHECK(executor.run(g, {}).succeeded == 1);
   reset_tasks(g, std::set<std::string>{"c", "x"});
   CHECK(executor.run(g, {}).succeeded == 2);
-  CHECK(counted.snapshot() == std::map<std::string, int>{{"a", 2}, {"b", 7}, {"c", 8}, {"d", 2}, {"x", 3}});
+  CHECK(counted.snapshot() ==
+        std::map<std::string, int>{{"a", 2}, {"b", 7}, {"c", 8}, {"d", 2}, {"x", 3}});
 }
 
 TEMPLATE_TEST_CASE("reset_tasks also clears failures and skips below the named task", "[reset]",
@@ -140,7 +159,12 @@ TEMPLATE_TEST_CASE("mark_as_done keeps tasks from running and feeds seeded value
                    TASKMAP_TEST_EXECUTORS) {
   auto executor = make_executor<TestType>();
   Counted counted;
-  auto g = create_graph<int>({{"a", [&] { ++counted.calls["a"]; return 1; }}, {"b", fb}},
+  auto g = create_graph<int>({{"a",
+                               [&] {
+                                 ++counted.calls["a"];
+                                 return 1;
+                               }},
+                              {"b", fb}},
                              {{"a", {}}, {"b", {"a"}}}, {.results = {{"a", 5}}});
   counted.calls["a"] = 0;
   mark_as_done(g, {"a"});

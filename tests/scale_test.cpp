@@ -129,7 +129,8 @@ TEST_CASE("a 100,000-task chain built with add_task runs", "[scale]") {
   const Stopwatch watch;
   TaskGraph<int> g("added");
   g.add_task(chain_name(0), [] { return 0; });
-  for (int i = 1; i < kChain; ++i) g.add_task(chain_name(i), [](int x) { return x + 1; }, {chain_name(i - 1)});
+  for (int i = 1; i < kChain; ++i)
+    g.add_task(chain_name(i), [](int x) { return x + 1; }, {chain_name(i - 1)});
   REQUIRE(g.size() == static_cast<std::size_t>(kChain));
   run(g);
   CHECK(g.result(chain_name(kChain - 1)) == kChain - 1);

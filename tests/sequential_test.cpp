@@ -44,7 +44,8 @@ TEST_CASE("sequential: the same graph runs in the same order every time", "[sequ
     for (int t = 0; t < 50; ++t) {
       const std::string name = "t" + std::to_string(t);
       funcs.emplace(name, log.task(name));
-      deps[name] = t < 10 ? std::vector<std::string>{} : std::vector<std::string>{"t" + std::to_string(t % 10)};
+      deps[name] = t < 10 ? std::vector<std::string>{}
+                          : std::vector<std::string>{"t" + std::to_string(t % 10)};
     }
     auto g = create_graph<int>(funcs, deps);
     run(g);
@@ -58,11 +59,12 @@ TEST_CASE("sequential: tasks run on the calling thread with worker id 0", "[sequ
   const auto caller = std::this_thread::get_id();
   bool same_thread = false;
   std::size_t worker = 99;
-  auto g = create_graph<int>({{"a", [&](Context& ctx) {
-                                same_thread = std::this_thread::get_id() == caller;
-                                worker = ctx.worker_id();
-                                return 1;
-                              }}},
+  auto g = create_graph<int>({{"a",
+                               [&](Context& ctx) {
+                                 same_thread = std::this_thread::get_id() == caller;
+                                 worker = ctx.worker_id();
+                                 return 1;
+                               }}},
                              {{"a", {}}});
   SequentialExecutor executor;
   executor.run(g);
@@ -71,10 +73,11 @@ TEST_CASE("sequential: tasks run on the calling thread with worker id 0", "[sequ
 }
 
 TEST_CASE("sequential: the summary's elapsed time covers the run", "[sequential]") {
-  auto g = create_graph<int>({{"a", [] {
-                                std::this_thread::sleep_for(std::chrono::milliseconds(20));
-                                return 1;
-                              }}},
+  auto g = create_graph<int>({{"a",
+                               [] {
+                                 std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                                 return 1;
+                               }}},
                              {{"a", {}}});
   const RunSummary summary = run(g);
   CHECK(summary.elapsed >= std::chrono::milliseconds(20));
@@ -83,7 +86,8 @@ TEST_CASE("sequential: the summary's elapsed time covers the run", "[sequential]
 
 TEST_CASE("sequential: a task may run another graph", "[sequential]") {
   auto inner = create_graph<int>({{"x", fa}, {"y", fb}}, {{"x", {}}, {"y", {"x"}}});
-  auto outer = create_graph<int>({{"sub", [&inner] {
+  auto outer = create_graph<int>({{"sub",
+                                   [&inner] {
                                      run(inner);
                                      return inner.result("y");
                                    }},

@@ -105,7 +105,9 @@ TEST_CASE("TaskCallable accepts every documented shape and rejects the rest", "[
   auto ctx_positional = [](Context&, int x, int y) { return x + y; };
   auto cctx_positional = [](const Context&, const int& x) { return x; };
   auto ctx_span = [](Context&, std::span<const int> xs) { return static_cast<int>(xs.size()); };
-  auto cctx_span = [](const Context&, std::span<const int> xs) { return static_cast<int>(xs.size()); };
+  auto cctx_span = [](const Context&, std::span<const int> xs) {
+    return static_cast<int>(xs.size());
+  };
   static_assert(TaskCallable<decltype(ctx_only), int>);
   static_assert(TaskCallable<decltype(ctx_positional), int>);
   static_assert(TaskCallable<decltype(cctx_positional), int>);
@@ -187,7 +189,9 @@ TEST_CASE("TaskCallable accepts every documented shape and rejects the rest", "[
   // Rejected: a return type not convertible to T.
   auto returns_string = [](int) { return std::string("x"); };
   auto returns_optional_string = []() -> std::optional<std::string> { return std::nullopt; };
-  auto returns_view = []() -> std::string_view { return "x"; };  // string_view -> string is explicit
+  auto returns_view = []() -> std::string_view {
+    return "x";
+  };  // string_view -> string is explicit
   static_assert(!TaskCallable<decltype(returns_string), int>);
   static_assert(!TaskCallable<decltype(returns_optional_string), int>);
   static_assert(!TaskCallable<decltype(returns_view), std::string>);
@@ -376,11 +380,11 @@ TEMPLATE_TEST_CASE("return types: T, convertible to T, optional, void", "[task_f
   CHECK_FALSE(g.has_result("void"));
   CHECK(g.result("sink") == 12345);  // nothing fed for opt_none and void
 
-  auto s = create_graph<std::string>(
-      {{"literal", [] { return "text"; }},
-       {"shout", shout},
-       {"opt", []() -> std::optional<const char*> { return "opt"; }}},
-      {{"literal", {}}, {"shout", {"literal"}}, {"opt", {}}});
+  auto s =
+      create_graph<std::string>({{"literal", [] { return "text"; }},
+                                 {"shout", shout},
+                                 {"opt", []() -> std::optional<const char*> { return "opt"; }}},
+                                {{"literal", {}}, {"shout", {"literal"}}, {"opt", {}}});
   executor.run(s, {});
   CHECK(s.result("literal") == "text");
   CHECK(s.result("shout") == "text!");
@@ -394,18 +398,14 @@ TEMPLATE_TEST_CASE("functions, function pointers, function references and std::f
   int (*pointer)(int, int) = &fc;
   int (*noexcept_pointer)(int) noexcept = &plus_two;
   std::function<int(int)> function = [](int x) { return x * 3; };
-  auto g = create_graph<int>({{"a", fa},
-                              {"b", reference},
-                              {"c", pointer},
-                              {"d", noexcept_pointer},
-                              {"e", function},
-                              {"f", TaskFn<int>(std::function<int()>(fa))}},
-                             {{"a", {}},
-                              {"b", {"a"}},
-                              {"c", {"a", "b"}},
-                              {"d", {"c"}},
-                              {"e", {"d"}},
-                              {"f", {}}});
+  auto g = create_graph<int>(
+      {{"a", fa},
+       {"b", reference},
+       {"c", pointer},
+       {"d", noexcept_pointer},
+       {"e", function},
+       {"f", TaskFn<int>(std::function<int()>(fa))}},
+      {{"a", {}}, {"b", {"a"}}, {"c", {"a", "b"}}, {"d", {"c"}}, {"e", {"d"}}, {"f", {}}});
   executor.run(g, {});
   CHECK(g.result("b") == 15);
   CHECK(g.result("c") == 40);
@@ -442,9 +442,9 @@ TEMPLATE_TEST_CASE("a mutable callable keeps its state across runs, shared by Ta
   };
   // Two TaskFns made from one lambda each copy the lambda: separate states.
   auto lambda = [n = 0]() mutable { return ++n; };
-  auto g = create_graph<int>({{"a", shared}, {"b", shared}, {"c", lambda}, {"d", lambda},
-                              {"counter", Counter{}}},
-                             {{"a", {}}, {"b", {"a"}}, {"c", {}}, {"d", {}}, {"counter", {}}});
+  auto g = create_graph<int>(
+      {{"a", shared}, {"b", shared}, {"c", lambda}, {"d", lambda}, {"counter", Counter{}}},
+      {{"a", {}}, {"b", {"a"}}, {"c", {}}, {"d", {}}, {"counter", {}}});
   executor.run(g, {});
   CHECK(g.result("a") == 10);
   CHECK(g.result("b") == 21);
@@ -510,9 +510,9 @@ TEMPLATE_TEST_CASE("generic lambdas and callable class objects", "[task_fn]",
   CHECK(g.result("scale") == 126);
   CHECK(g.result("span_ctx") == 3);
 
-  auto s = create_graph<std::string>(
-      {{"a", [] { return std::string("hey"); }}, {"b", [](const auto& x) -> std::string { return x + x; }}},
-      {{"a", {}}, {"b", {"a"}}});
+  auto s = create_graph<std::string>({{"a", [] { return std::string("hey"); }},
+                                      {"b", [](const auto& x) -> std::string { return x + x; }}},
+                                     {{"a", {}}, {"b", {"a"}}});
   executor.run(s, {});
   CHECK(s.result("b") == "heyhey");
 }
@@ -558,9 +558,8 @@ TEMPLATE_TEST_CASE("parameters are constructed from the fed value (long, double,
   auto s = create_graph<std::string>(
       {{"word", [] { return std::string("hello"); }},
        {"view", [](std::string_view sv) { return std::string(sv.substr(1)); }},
-       {"views", [](std::string_view x, const std::string_view& y) {
-          return std::string(x) + "/" + std::string(y);
-        }}},
+       {"views", [](std::string_view x,
+                    const std::string_view& y) { return std::string(x) + "/" + std::string(y); }}},
       {{"word", {}}, {"view", {"word"}}, {"views", {"view", "word"}}});
   executor.run(s, {});
   CHECK(s.result("view") == "ello");
@@ -574,10 +573,8 @@ TEMPLATE_TEST_CASE("std::any graphs: typed parameters get any_cast values, std::
       {{"i", [] { return 5; }},
        {"s", [] { return std::string("hi"); }},
        {"d", [] { return 2.5; }},
-       {"typed",
-        [](int x, const std::string& y, double&& z) {
-          return y + std::to_string(x) + (z == 2.5 ? "ok" : "bad");
-        }},
+       {"typed", [](int x, const std::string& y,
+                    double&& z) { return y + std::to_string(x) + (z == 2.5 ? "ok" : "bad"); }},
        {"by_value", [](std::string y) { return y + "!"; }},
        {"itself", [](const std::any& a) { return a.type() == typeid(int); }},
        {"itself_by_value", [](std::any a) { return std::any_cast<int>(a) + 1; }},
@@ -684,27 +681,34 @@ TEMPLATE_TEST_CASE("too few or too many values fail the task with ArityError", "
     ++calls;
     return x + y;
   };
-  auto g = create_graph<int>(
-      {{"a", [] { return 1; }},
-       {"b", [] { return 2; }},
-       {"nothing", []() -> std::optional<int> { return std::nullopt; }},
-       {"few", two},
-       {"few_by_nothing", two},
-       {"many", [&calls](int x) { ++calls; return x; }},
-       {"zero_takes_none", [&calls] { ++calls; return 0; }},
-       {"ok", two},
-       {"child", [](int x) { return x; }},
-       {"grandchild", [](int x) { return x; }}},
-      {{"a", {}},
-       {"b", {}},
-       {"nothing", {}},
-       {"few", {"a"}},
-       {"few_by_nothing", {"a", "nothing"}},
-       {"many", {"a", "b"}},
-       {"zero_takes_none", {"a"}},
-       {"ok", {"a", "b"}},
-       {"child", {"few"}},
-       {"grandchild", {"child"}}});
+  auto g = create_graph<int>({{"a", [] { return 1; }},
+                              {"b", [] { return 2; }},
+                              {"nothing", []() -> std::optional<int> { return std::nullopt; }},
+                              {"few", two},
+                              {"few_by_nothing", two},
+                              {"many",
+                               [&calls](int x) {
+                                 ++calls;
+                                 return x;
+                               }},
+                              {"zero_takes_none",
+                               [&calls] {
+                                 ++calls;
+                                 return 0;
+                               }},
+                              {"ok", two},
+                              {"child", [](int x) { return x; }},
+                              {"grandchild", [](int x) { return x; }}},
+                             {{"a", {}},
+                              {"b", {}},
+                              {"nothing", {}},
+                              {"few", {"a"}},
+                              {"few_by_nothing", {"a", "nothing"}},
+                              {"many", {"a", "b"}},
+                              {"zero_takes_none", {"a"}},
+                              {"ok", {"a", "b"}},
+                              {"child", {"few"}},
+                              {"grandchild", {"child"}}});
   const RunSummary summary = executor.run(g, {});
   CHECK(calls == 1);  // only "ok" ran its function
   CHECK(summary.failed == 4);

@@ -47,7 +47,8 @@ struct RandomDag {
       const std::string name = "n" + std::to_string(i);
       std::vector<std::string> parents;
       const int edges = i == 0 ? 0 : static_cast<int>(rng() % 5);
-      for (int e = 0; e < edges; ++e) parents.push_back("n" + std::to_string(rng() % static_cast<unsigned>(i)));
+      for (int e = 0; e < edges; ++e)
+        parents.push_back("n" + std::to_string(rng() % static_cast<unsigned>(i)));
       deps[name] = parents;
       const bool fails = static_cast<int>(rng() % 1000) < fail_per_mille;
       funcs.emplace(name, [i, fails](std::span<const std::uint64_t> inputs) -> std::uint64_t {
@@ -71,8 +72,16 @@ void require_same_outcome(const TaskGraph<T>& expected, const TaskGraph<T>& actu
 }  // namespace
 
 TEST_CASE("thread pool: two blocking 0.4 s tasks overlap on 2 workers", "[thread_pool][timing]") {
-  auto g = create_graph<int>({{"x", [] { std::this_thread::sleep_for(400ms); return 5; }},
-                              {"y", [] { std::this_thread::sleep_for(400ms); return 5; }}},
+  auto g = create_graph<int>({{"x",
+                               [] {
+                                 std::this_thread::sleep_for(400ms);
+                                 return 5;
+                               }},
+                              {"y",
+                               [] {
+                                 std::this_thread::sleep_for(400ms);
+                                 return 5;
+                               }}},
                              {{"x", {}}, {"y", {}}});
   const auto start = Clock::now();
   const RunSummary summary = run_parallel(g, {.ncores = 2});
@@ -94,7 +103,8 @@ TEST_CASE("Python T19: run_parallel passes results", "[thread_pool][python]") {
 
 TEST_CASE("Python T15a: run_parallel with raise_errors", "[thread_pool][python]") {
   auto g = create_graph<int>({{"d", fd}, {"c", fb}}, {{"c", {"d"}}, {"d", {}}});
-  CHECK_THROWS_WITH(run_parallel(g, {.raise_errors = true}), Catch::Matchers::Contains("some error"));
+  CHECK_THROWS_WITH(run_parallel(g, {.raise_errors = true}),
+                    Catch::Matchers::Contains("some error"));
   CHECK(g.status("c") == TaskStatus::skipped);
 }
 
@@ -116,7 +126,8 @@ TEST_CASE("thread pool: same results as the sequential executor for 1, 2, 4 and 
   }
 }
 
-TEST_CASE("thread pool: with io_bound and priorities, results still match", "[thread_pool][differential]") {
+TEST_CASE("thread pool: with io_bound and priorities, results still match",
+          "[thread_pool][differential]") {
   const RandomDag dag(7, 2000, 3);
   GraphOptions<std::uint64_t> options;
   for (int i = 0; i < 2000; i += 7) options.priority["n" + std::to_string(i)] = i % 13;
@@ -196,15 +207,26 @@ TEST_CASE("thread pool: concurrency groups never exceed their limit", "[thread_p
     const std::string d = "db" + std::to_string(i);
     const std::string u = "gpu" + std::to_string(i);
     const std::string f = "free" + std::to_string(i);
-    funcs.emplace(d, [&db](std::span<const int>) { db.enter(); std::this_thread::sleep_for(3ms); db.leave(); return 1; });
-    funcs.emplace(u, [&gpu] { gpu.enter(); std::this_thread::sleep_for(2ms); gpu.leave(); return 1; });
+    funcs.emplace(d, [&db](std::span<const int>) {
+      db.enter();
+      std::this_thread::sleep_for(3ms);
+      db.leave();
+      return 1;
+    });
+    funcs.emplace(u, [&gpu] {
+      gpu.enter();
+      std::this_thread::sleep_for(2ms);
+      gpu.leave();
+      return 1;
+    });
     funcs.emplace(f, [&free_tasks] {
       free_tasks.enter();
       std::this_thread::sleep_for(2ms);
       free_tasks.leave();
       return 1;
     });
-    deps[d] = i >= 4 ? std::vector<std::string>{"db" + std::to_string(i - 4)} : std::vector<std::string>{};
+    deps[d] = i >= 4 ? std::vector<std::string>{"db" + std::to_string(i - 4)}
+                     : std::vector<std::string>{};
     deps[u] = {};
     deps[f] = {};
     db_group.tasks.push_back(d);
@@ -238,7 +260,8 @@ TEST_CASE("thread pool: groups with failures, fail_fast and stops never deadlock
         if ((i + round) % 9 == 0) throw std::runtime_error("x");
         return i;
       });
-      deps[name] = i > 3 ? std::vector<std::string>{"t" + std::to_string(i % 4)} : std::vector<std::string>{};
+      deps[name] = i > 3 ? std::vector<std::string>{"t" + std::to_string(i % 4)}
+                         : std::vector<std::string>{};
       if (i % 2 == 0) group.tasks.push_back(name);
     }
     auto g = create_graph<int>(funcs, deps, {.groups = {{"one", group}}});
@@ -267,8 +290,8 @@ TEST_CASE("thread pool: a failure with fail_fast while group members wait ends t
       deps[name] = {};
       group.tasks.push_back(name);
     }
-    auto g = create_graph<int>(funcs, deps,
-                               {.priority = {{"first", 10}}, .groups = {{"one", group}}});
+    auto g =
+        create_graph<int>(funcs, deps, {.priority = {{"first", 10}}, .groups = {{"one", group}}});
     ThreadPoolExecutor pool(4);
     const RunSummary summary = pool.run(g, {.fail_fast = true});
     CHECK(summary.failed == 1);
@@ -279,10 +302,12 @@ TEST_CASE("thread pool: a failure with fail_fast while group members wait ends t
 TEST_CASE("groups are validated when the graph is built", "[groups][errors]") {
   const FuncMap<int> funcs{{"a", fa}, {"b", fa}};
   const DependencyMap deps{{"a", {}}, {"b", {}}};
-  CHECK_THROWS_AS(create_graph<int>(funcs, deps, {.groups = {{"g", {.max_concurrency = 1, .tasks = {"zz"}}}}}),
-                  UnknownTaskError);
-  CHECK_THROWS_AS(create_graph<int>(funcs, deps, {.groups = {{"g", {.max_concurrency = 0, .tasks = {"a"}}}}}),
-                  GraphError);
+  CHECK_THROWS_AS(
+      create_graph<int>(funcs, deps, {.groups = {{"g", {.max_concurrency = 1, .tasks = {"zz"}}}}}),
+      UnknownTaskError);
+  CHECK_THROWS_AS(
+      create_graph<int>(funcs, deps, {.groups = {{"g", {.max_concurrency = 0, .tasks = {"a"}}}}}),
+      GraphError);
   try {
     (void)create_graph<int>(funcs, deps,
                             {.groups = {{"g1", {.max_concurrency = 1, .tasks = {"a"}}},
@@ -393,7 +418,8 @@ TEST_CASE("thread pool: one pool runs many graphs, also from several threads",
 TEST_CASE("thread pool: a task may run another graph on its own pool", "[thread_pool]") {
   ThreadPoolExecutor pool(2);
   auto inner = create_graph<int>({{"x", fa}, {"y", fb}}, {{"x", {}}, {"y", {"x"}}});
-  auto outer = create_graph<int>({{"sub", [&] {
+  auto outer = create_graph<int>({{"sub",
+                                   [&] {
                                      pool.run(inner);
                                      return inner.result("y");
                                    }},

@@ -117,7 +117,10 @@ class AncestorFailed : public Error {
 class ArityError : public Error {
  public:
   ArityError(std::string message, std::string task, std::size_t expected, std::size_t received)
-      : Error(std::move(message)), task_(std::move(task)), expected_(expected), received_(received) {}
+      : Error(std::move(message)),
+        task_(std::move(task)),
+        expected_(expected),
+        received_(received) {}
   [[nodiscard]] const std::string& task() const noexcept { return task_; }
   /// How many values the function takes.
   [[nodiscard]] std::size_t expected() const noexcept { return expected_; }

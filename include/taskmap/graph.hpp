@@ -64,7 +64,8 @@ struct ConcurrencyGroup {
 };
 
 /// Options of create_graph; an aggregate for designated initialisers:
-/// `{.io_bound = {"fetch"}, .done = {"a"}, .results = {{"a", 5}}, .priority = {{"x", 10}}, .name = "etl"}`.
+/// `{.io_bound = {"fetch"}, .done = {"a"}, .results = {{"a", 5}}, .priority = {{"x", 10}}, .name =
+/// "etl"}`.
 template <class T>
 struct GraphOptions {
   /// Tasks that mostly wait (I/O); executors start them before the others.
@@ -190,7 +191,8 @@ namespace detail {
 /// Records each task's concurrency group. Throws: GraphError for a limit of 0 or a task in
 /// two groups. Precondition: every member name is a task.
 template <class T>
-void assign_groups(GraphState<T>& g, const std::unordered_map<std::string, ConcurrencyGroup>& groups) {
+void assign_groups(GraphState<T>& g,
+                   const std::unordered_map<std::string, ConcurrencyGroup>& groups) {
   g.group_of.assign(g.size(), NameIndex::npos);
   g.groups.clear();
   // Sorted by name, so group ids and messages do not depend on hash order.
@@ -200,9 +202,9 @@ void assign_groups(GraphState<T>& g, const std::unordered_map<std::string, Concu
   for (const auto* entry : sorted) {
     const auto& [group, spec] = *entry;
     if (spec.max_concurrency == 0) {
-      throw GraphError(fmt::format(
-          "graph '{}': group '{}' has max_concurrency 0, so its tasks could never run", g.name,
-          group));
+      throw GraphError(
+          fmt::format("graph '{}': group '{}' has max_concurrency 0, so its tasks could never run",
+                      g.name, group));
     }
     const auto id = static_cast<std::uint32_t>(g.groups.size());
     g.groups.push_back({group, spec.max_concurrency});
@@ -274,8 +276,8 @@ TaskGraph<T> create_graph(FuncMap<T> funcs, DependencyMap deps, GraphOptions<T> 
   }
   if (!no_function.empty()) {
     std::sort(no_function.begin(), no_function.end());
-    std::string message =
-        fmt::format("graph '{}': no function for task(s) {}", g.name, detail::quoted_list(no_function));
+    std::string message = fmt::format("graph '{}': no function for task(s) {}", g.name,
+                                      detail::quoted_list(no_function));
     throw MissingFunctionError(std::move(message), std::move(no_function));
   }
 
@@ -326,7 +328,8 @@ TaskGraph<T> create_graph(FuncMap<T> funcs, DependencyMap deps, GraphOptions<T> 
         dependents.push_back(missing[j].dependent);
       }
       if (!detail.empty()) detail += "; ";
-      detail += fmt::format("'{}' (needed by {})", missing[i].missing, detail::quoted_list(dependents));
+      detail +=
+          fmt::format("'{}' (needed by {})", missing[i].missing, detail::quoted_list(dependents));
       i = j;
     }
     if (shown == 20) detail += "; ...";
@@ -402,8 +405,9 @@ TaskGraph<T>& TaskGraph<T>::add_task(std::string name, TaskFn<T> fn,
   std::vector<MissingDependencyError::Edge> missing;
   for (const std::string& dep : deps) {
     if (dep == name) {
-      throw CycleError(fmt::format("graph '{}' has a dependency cycle: {} -> {}", g.name, name, name),
-                       {name, name});
+      throw CycleError(
+          fmt::format("graph '{}' has a dependency cycle: {} -> {}", g.name, name, name),
+          {name, name});
     }
     const std::uint32_t id = g.find(dep);
     if (id == detail::NameIndex::npos) {
@@ -448,12 +452,12 @@ const T& TaskGraph<T>::result(std::string_view task) const {
   const std::uint32_t id = state_.require(task);
   if (!state_.results[id].has_value()) {
     const TaskStatus status = state_.status[id];
-    throw BadResultAccess(
-        status == TaskStatus::done
-            ? fmt::format("task '{}' of graph '{}' is done but produced no value", task, state_.name)
-            : fmt::format("task '{}' of graph '{}' has no result (status: {})", task, state_.name,
-                          to_string(status)),
-        std::string(task));
+    throw BadResultAccess(status == TaskStatus::done
+                              ? fmt::format("task '{}' of graph '{}' is done but produced no value",
+                                            task, state_.name)
+                              : fmt::format("task '{}' of graph '{}' has no result (status: {})",
+                                            task, state_.name, to_string(status)),
+                          std::string(task));
   }
   return *state_.results[id];
 }

@@ -15,12 +15,18 @@ enum class EventKind : std::uint8_t { queued, started, finished, failed, skipped
 /// The name of an event kind, e.g. "started".
 [[nodiscard]] constexpr std::string_view to_string(EventKind kind) noexcept {
   switch (kind) {
-    case EventKind::queued: return "queued";
-    case EventKind::started: return "started";
-    case EventKind::finished: return "finished";
-    case EventKind::failed: return "failed";
-    case EventKind::skipped: return "skipped";
-    case EventKind::cancelled: return "cancelled";
+    case EventKind::queued:
+      return "queued";
+    case EventKind::started:
+      return "started";
+    case EventKind::finished:
+      return "finished";
+    case EventKind::failed:
+      return "failed";
+    case EventKind::skipped:
+      return "skipped";
+    case EventKind::cancelled:
+      return "cancelled";
   }
   return "unknown";
 }

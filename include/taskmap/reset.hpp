@@ -20,7 +20,7 @@ namespace taskmap {
 /// A range of task names: std::vector<std::string>, NameList, std::set<std::string_view>...
 template <class R>
 concept TaskNameRange = std::ranges::input_range<R> &&
-                        std::convertible_to<std::ranges::range_reference_t<R>, std::string_view>;
+    std::convertible_to<std::ranges::range_reference_t<R>, std::string_view>;
 
 namespace detail {
 

@@ -48,8 +48,8 @@ class Context {
   /// Executors build contexts; tasks only receive them. The context refers to (does not
   /// copy) the names and the run's stop token, which must outlive it: building one costs
   /// no memory access, so a task that never looks pays nothing.
-  Context(const std::string& graph_name, const std::string& task_name,
-          const std::stop_token& stop, std::size_t worker_id) noexcept
+  Context(const std::string& graph_name, const std::string& task_name, const std::stop_token& stop,
+          std::size_t worker_id) noexcept
       : graph_name_(&graph_name), task_name_(&task_name), stop_(&stop), worker_id_(worker_id) {}
 
   /// The running task's name.

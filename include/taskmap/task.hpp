@@ -64,10 +64,8 @@ class TaskPromise : public TaskPromiseBase {
  public:
   Task<R> get_return_object() noexcept;
   template <class U>
-    requires std::is_convertible_v<U&&, R>
-  void return_value(U&& value) {
-    value_.emplace(std::forward<U>(value));
-  }
+  requires std::is_convertible_v<U&&, R>
+  void return_value(U&& value) { value_.emplace(std::forward<U>(value)); }
   R take() {
     if (error_) std::rethrow_exception(error_);
     return std::move(*value_);

@@ -38,7 +38,7 @@ inline constexpr bool is_std_function_v<std::function<S>> = true;
 
 template <class P>
 inline constexpr bool is_context_param_v =
-    std::is_same_v<std::remove_cvref_t<P>, Context> && std::is_lvalue_reference_v<P>;
+    std::is_same_v<std::remove_cvref_t<P>, Context>&& std::is_lvalue_reference_v<P>;
 
 // A return type is valid if it is void (no value), T or convertible to T (a value), or
 // std::optional<U> with U convertible to T (nullopt = no value).
@@ -74,9 +74,9 @@ void store_result(R&& result, std::optional<T>& out) {
 
 // How one fed value reaches a parameter of type P.
 enum class Feed {
-  direct,   // P is T or const T&: pass the stored result itself
-  any_cast, // T is std::any and P asks for what it holds: pass a view of the held value
-  convert,  // construct P's value type from const T&
+  direct,    // P is T or const T&: pass the stored result itself
+  any_cast,  // T is std::any and P asks for what it holds: pass a view of the held value
+  convert,   // construct P's value type from const T&
 };
 
 template <class P, class T>
@@ -137,8 +137,7 @@ class Arg<P, T, Feed::any_cast> {
   using D = std::remove_cvref_t<P>;
 
  public:
-  Arg(const T* value, const Context& ctx, std::size_t position)
-      : value_(std::any_cast<D>(value)) {
+  Arg(const T* value, const Context& ctx, std::size_t position) : value_(std::any_cast<D>(value)) {
     if (value_ == nullptr) throw_type_error(ctx, position, type_name<D>(), *value);
   }
   decltype(auto) get() const {
@@ -226,9 +225,9 @@ struct GenericParams;
 template <class F, class T, bool WithContext, std::size_t... I>
 struct GenericParams<F, T, WithContext, std::index_sequence<I...>> {
   using params = std::tuple<Repeat<I, const T&>...>;
-  using result = std::conditional_t<WithContext,
-                                    std::invoke_result<F&, Context&, Repeat<I, const T&>...>,
-                                    std::invoke_result<F&, Repeat<I, const T&>...>>;
+  using result =
+      std::conditional_t<WithContext, std::invoke_result<F&, Context&, Repeat<I, const T&>...>,
+                         std::invoke_result<F&, Repeat<I, const T&>...>>;
 };
 
 // Shape<F, T>: how an F is called as a task of a TaskGraph<T>.
@@ -240,8 +239,8 @@ struct Shape {
   static constexpr bool is_span = is_span_params_v<params, T>;
   using result = typename CallableTraits<F>::result;
   static constexpr bool is_coroutine = is_task_v<std::remove_cvref_t<result>>;
-  static constexpr bool valid = (is_span || all_feedable_v<params, T>) &&
-                                valid_return<result, T>() && std::is_move_constructible_v<F>;
+  static constexpr bool valid = (is_span || all_feedable_v<params, T>)&&valid_return<result, T>() &&
+                                std::is_move_constructible_v<F>;
 };
 
 template <class F, class T>
@@ -261,8 +260,8 @@ struct Shape<F, T, false> {
   using generic = GenericParams<F, T, has_context, std::make_index_sequence<found ? arity : 0>>;
   using params = typename generic::params;
   static constexpr bool is_span = false;
-  using result = typename std::conditional_t<found, typename generic::result,
-                                             std::type_identity<void>>::type;
+  using result =
+      typename std::conditional_t<found, typename generic::result, std::type_identity<void>>::type;
   static constexpr bool is_coroutine = is_task_v<std::remove_cvref_t<result>>;
   static constexpr bool valid =
       found && valid_return<result, T>() && std::is_move_constructible_v<F>;
@@ -370,7 +369,8 @@ struct TaskCall {
   template <class... A>
   static void call_and_store(F& fn, std::optional<T>& out, Context& ctx, A&&... args) {
     if constexpr (shape::has_context) {
-      finish(out, [&]() -> decltype(auto) { return std::invoke(fn, ctx, std::forward<A>(args)...); });
+      finish(out,
+             [&]() -> decltype(auto) { return std::invoke(fn, ctx, std::forward<A>(args)...); });
     } else {
       static_cast<void>(ctx);
       finish(out, [&]() -> decltype(auto) { return std::invoke(fn, std::forward<A>(args)...); });
@@ -415,9 +415,9 @@ inline constexpr TaskFnOps<T> task_fn_ops{&TaskCall<F, T>::invoke_erased,
 /// Stateless callables and function pointers are stored inside the TaskFn: calling them
 /// then touches no other memory. Everything else is shared on the heap.
 template <class F>
-inline constexpr bool stored_inline_v =
-    (std::is_empty_v<F> || std::is_pointer_v<F>)&&std::is_trivially_copyable_v<F> &&
-    sizeof(F) <= sizeof(void*) && alignof(F) <= alignof(void*);
+inline constexpr bool stored_inline_v = (std::is_empty_v<F> ||
+                                         std::is_pointer_v<F>)&&std::is_trivially_copyable_v<F> &&
+                                        sizeof(F) <= sizeof(void*) && alignof(F) <= alignof(void*);
 
 }  // namespace detail
 
@@ -443,9 +443,9 @@ class TaskFn {
 
   /// Wraps any callable that fits a task shape; anything else is a compile error.
   template <class F>
-    requires(!std::is_same_v<std::remove_cvref_t<F>, TaskFn> &&
-             !std::is_same_v<std::remove_cvref_t<F>, std::nullptr_t>)
-  TaskFn(F&& fn) {  // NOLINT(google-explicit-constructor): braced FuncMap literals need it
+  requires(!std::is_same_v<std::remove_cvref_t<F>, TaskFn> &&
+           !std::is_same_v<std::remove_cvref_t<F>, std::nullptr_t>)
+      TaskFn(F&& fn) {  // NOLINT(google-explicit-constructor): braced FuncMap literals need it
     static_assert(TaskCallable<F, T>,
                   "taskmap::TaskFn<T>: this callable fits no task shape. A task takes its "
                   "dependencies' results as parameters constructible from const T& "
@@ -455,7 +455,8 @@ class TaskFn {
                   "returning taskmap::Task<R> of one of those.");
     if constexpr (TaskCallable<F, T>) {
       using Stored = std::decay_t<F>;
-      if constexpr (std::is_pointer_v<std::remove_reference_t<F>> || detail::is_std_function_v<Stored>) {
+      if constexpr (std::is_pointer_v<std::remove_reference_t<F>> ||
+                    detail::is_std_function_v<Stored>) {
         if (!static_cast<bool>(fn)) return;  // a null pointer or empty std::function stays empty
       }
       if constexpr (detail::stored_inline_v<Stored>) {

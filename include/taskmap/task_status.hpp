@@ -21,12 +21,18 @@ enum class TaskStatus : std::uint8_t {
 /// The status's name, e.g. "done".
 [[nodiscard]] constexpr std::string_view to_string(TaskStatus status) noexcept {
   switch (status) {
-    case TaskStatus::pending: return "pending";
-    case TaskStatus::running: return "running";
-    case TaskStatus::done: return "done";
-    case TaskStatus::failed: return "failed";
-    case TaskStatus::skipped: return "skipped";
-    case TaskStatus::cancelled: return "cancelled";
+    case TaskStatus::pending:
+      return "pending";
+    case TaskStatus::running:
+      return "running";
+    case TaskStatus::done:
+      return "done";
+    case TaskStatus::failed:
+      return "failed";
+    case TaskStatus::skipped:
+      return "skipped";
+    case TaskStatus::cancelled:
+      return "cancelled";
   }
   return "unknown";
 }

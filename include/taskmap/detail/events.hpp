@@ -4,8 +4,8 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <string>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -25,7 +25,8 @@ class EventSink {
   /// observers never reads the name array.
   void emit(EventKind kind, std::uint32_t task, std::size_t worker) const {
     if (observers_.empty()) return;
-    const TaskEvent event{kind, graph_, task_names_[task], worker, std::chrono::system_clock::now()};
+    const TaskEvent event{kind, graph_, task_names_[task], worker,
+                          std::chrono::system_clock::now()};
     for (const auto& observer : observers_) {
       if (observer) observer->on_event(event);
     }

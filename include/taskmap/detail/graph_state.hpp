@@ -97,7 +97,8 @@ struct GraphState {
 
   /// Indices of the given names. Throws: UnknownTaskError naming every unknown one.
   template <class Range>
-  [[nodiscard]] std::vector<std::uint32_t> resolve(const Range& tasks, std::string_view what) const {
+  [[nodiscard]] std::vector<std::uint32_t> resolve(const Range& tasks,
+                                                   std::string_view what) const {
     std::vector<std::uint32_t> ids;
     std::vector<std::string> unknown;
     for (const auto& task : tasks) {
@@ -111,8 +112,8 @@ struct GraphState {
     if (!unknown.empty()) {
       std::sort(unknown.begin(), unknown.end());
       unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
-      std::string message = fmt::format("{} names task(s) that graph '{}' does not have: {}",
-                                        what, name, quoted_list(unknown));
+      std::string message = fmt::format("{} names task(s) that graph '{}' does not have: {}", what,
+                                        name, quoted_list(unknown));
       throw UnknownTaskError(std::move(message), std::move(unknown));
     }
     return ids;
@@ -160,9 +161,9 @@ struct GraphState {
     return descendants(roots, child_offsets, children);
   }
 
-  [[nodiscard]] std::vector<std::uint32_t> descendants(std::span<const std::uint32_t> roots,
-                                                       const std::vector<std::uint32_t>& offsets,
-                                                       const std::vector<std::uint32_t>& list) const {
+  [[nodiscard]] std::vector<std::uint32_t> descendants(
+      std::span<const std::uint32_t> roots, const std::vector<std::uint32_t>& offsets,
+      const std::vector<std::uint32_t>& list) const {
     std::vector<std::uint8_t> seen(size(), 0);
     std::vector<std::uint32_t> found;
     std::vector<std::uint32_t> stack(roots.begin(), roots.end());

@@ -178,7 +178,8 @@ template <class T>
 /// With raise_errors, throws for the run's first failure, or else for the graph's first
 /// failed task (by name) left from an earlier run.
 template <class T>
-void finish_run(const GraphState<T>& graph, const RunOptions& options, std::uint32_t first_failure) {
+void finish_run(const GraphState<T>& graph, const RunOptions& options,
+                std::uint32_t first_failure) {
   if (!options.raise_errors) return;
   if (first_failure != UINT32_MAX) raise_task_error(graph, first_failure);
   std::uint32_t earliest = UINT32_MAX;

@@ -46,8 +46,8 @@ class SchedulerScope {
 
 inline Scheduler& require_scheduler(const char* what) {
   if (current_scheduler == nullptr) {
-    throw Error(fmt::format("{} was awaited outside a coroutine task run by a taskmap executor",
-                            what));
+    throw Error(
+        fmt::format("{} was awaited outside a coroutine task run by a taskmap executor", what));
   }
   return *current_scheduler;
 }

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <utility>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
@@ -19,7 +19,8 @@ namespace taskmap::detail {
 /// result when the graph is acyclic; otherwise one cycle as a closed path of task ids, each
 /// depending on the next, starting at its smallest name. Precondition: children are current.
 template <class T>
-std::vector<std::uint32_t> find_cycle(const GraphState<T>& graph, std::vector<std::uint32_t>& order) {
+std::vector<std::uint32_t> find_cycle(const GraphState<T>& graph,
+                                      std::vector<std::uint32_t>& order) {
   const std::size_t n = graph.size();
   std::vector<std::uint32_t> waiting(n);
   std::vector<std::uint32_t> ready;
@@ -56,9 +57,8 @@ std::vector<std::uint32_t> find_cycle(const GraphState<T>& graph, std::vector<st
     }
   }
   std::vector<std::uint32_t> cycle(path.begin() + position[task], path.end());
-  auto smallest = std::min_element(cycle.begin(), cycle.end(), [&](auto a, auto b) {
-    return graph.names[a] < graph.names[b];
-  });
+  auto smallest = std::min_element(cycle.begin(), cycle.end(),
+                                   [&](auto a, auto b) { return graph.names[a] < graph.names[b]; });
   std::rotate(cycle.begin(), smallest, cycle.end());
   cycle.push_back(cycle.front());
   return cycle;

@@ -44,7 +44,8 @@ class WorkerPool {
  public:
   static constexpr std::size_t kMaxWorkers = 256;
 
-  explicit WorkerPool(std::size_t workers) : workers_(std::make_unique<std::unique_ptr<Worker>[]>(kMaxWorkers)) {
+  explicit WorkerPool(std::size_t workers)
+      : workers_(std::make_unique<std::unique_ptr<Worker>[]>(kMaxWorkers)) {
     set_max_workers(workers);
   }
 

@@ -83,7 +83,8 @@ RunSummary CoroutineExecutor::run(TaskGraph<T>& graph, const RunOptions& options
         ++summary.failed;
         if (first_failure == UINT32_MAX) first_failure = task;
         events.emit(EventKind::failed, task, 0);
-        detail::skip_dependents(g, task, detail::ancestor_error(g, task), waiting, scratch, on_skip);
+        detail::skip_dependents(g, task, detail::ancestor_error(g, task), waiting, scratch,
+                                on_skip);
         if (options.fail_fast) halted = true;
         return;
       }

@@ -14,8 +14,8 @@
 #include <thread>
 #include <vector>
 
-#include "taskmap/detail/events.hpp"
 #include "taskmap/detail/event_loop.hpp"
+#include "taskmap/detail/events.hpp"
 #include "taskmap/detail/run_state.hpp"
 #include "taskmap/detail/scheduler.hpp"
 #include "taskmap/detail/timer_service.hpp"
@@ -124,7 +124,8 @@ class ParallelRun final : public PoolJob, public Scheduler {
     }
     // Round-robin, so every worker starts with a share. Owners pop their newest first, so
     // push in reverse to start in id order.
-    const std::size_t workers = std::max<std::size_t>(1, std::min(pool_.max_workers(), pool_.spawned()));
+    const std::size_t workers =
+        std::max<std::size_t>(1, std::min(pool_.max_workers(), pool_.spawned()));
     for (std::size_t i = initial_.size(); i-- > 0;) pool_.deque(i % workers).push(initial_[i]);
   }
 
@@ -198,15 +199,13 @@ class ParallelRun final : public PoolJob, public Scheduler {
   // Scheduler: resumptions go to the inbox that every worker checks first.
   void schedule(std::coroutine_handle<> handle) override { schedule_remote(handle); }
   void schedule_remote(std::coroutine_handle<> handle) override {
-    // Once the lock is released the run may end and this object go away: touch only the
-    // pool (which outlives every run) after it.
-    WorkerPool& pool = pool_;
-    {
-      std::lock_guard lock(inbox_mutex_);
-      inbox_.push_back(handle);
-      inbox_size_.store(inbox_.size(), std::memory_order_seq_cst);
-    }
-    pool.notify_work();
+    // Everything under the lock: the run cannot end before a worker has taken `handle` from
+    // the inbox, which needs this lock; once it is released, the run and even the executor
+    // may be gone, so a foreign thread must touch nothing after that.
+    std::lock_guard lock(inbox_mutex_);
+    inbox_.push_back(handle);
+    inbox_size_.store(inbox_.size(), std::memory_order_seq_cst);
+    pool_.notify_work();
   }
   void schedule_at(time_point deadline, std::coroutine_handle<> handle) override {
     timers_->schedule_at(deadline, handle, *this);
