@@ -47,10 +47,14 @@ bool g_small = false;
 
 bench::Shape make_shape(ShapeId id) {
   switch (id) {
-    case ShapeId::independent: return bench::independent(g_small ? 100'000 : 1'000'000);
-    case ShapeId::chain: return bench::chain(g_small ? 10'000 : 100'000);
-    case ShapeId::binary_tree: return bench::binary_tree(g_small ? 15 : 18);
-    case ShapeId::wavefront: return bench::wavefront(g_small ? 160 : 512);
+    case ShapeId::independent:
+      return bench::independent(g_small ? 100'000 : 1'000'000);
+    case ShapeId::chain:
+      return bench::chain(g_small ? 10'000 : 100'000);
+    case ShapeId::binary_tree:
+      return bench::binary_tree(g_small ? 15 : 18);
+    case ShapeId::wavefront:
+      return bench::wavefront(g_small ? 160 : 512);
   }
   std::abort();
 }
@@ -86,8 +90,8 @@ class ShapeData {
   const bench::LoopGraph& loop(bool map_order) {
     auto& slot = map_order ? loop_map_order_ : loop_;
     if (!slot) {
-      slot = bench::loop_graph(shape_, map_order ? bench::map_order(shape_, deps())
-                                                 : bench::identity_order(size()));
+      slot = bench::loop_graph(
+          shape_, map_order ? bench::map_order(shape_, deps()) : bench::identity_order(size()));
     }
     return *slot;
   }

@@ -20,7 +20,7 @@ namespace bench {
 
 // Not inlined, so profilers can attribute costs to them.
 [[gnu::noinline]] taskmap::TaskGraph<int> measured_create_graph(taskmap::FuncMap<int>&& funcs,
-                                                                 taskmap::DependencyMap&& deps) {
+                                                                taskmap::DependencyMap&& deps) {
   return taskmap::create_graph<int>(std::move(funcs), std::move(deps));
 }
 

@@ -90,10 +90,14 @@ inline Shape wavefront(std::size_t side) {
 /// writing one lambda per task would.
 inline taskmap::TaskFn<int> positional_task(std::size_t arity) {
   switch (arity) {
-    case 0: return [] { return 1; };
-    case 1: return [](int x) { return x + 1; };
-    case 2: return [](int a, int b) { return std::max(a, b) + 1; };
-    default: throw std::logic_error("positional_task: arity > 2");
+    case 0:
+      return [] { return 1; };
+    case 1:
+      return [](int x) { return x + 1; };
+    case 2:
+      return [](int a, int b) { return std::max(a, b) + 1; };
+    default:
+      throw std::logic_error("positional_task: arity > 2");
   }
 }
 
@@ -204,7 +208,8 @@ inline std::vector<std::uint32_t> identity_order(std::size_t n) {
 inline std::vector<std::uint32_t> map_order(const Shape& s, const taskmap::DependencyMap& deps) {
   std::unordered_map<std::string_view, std::uint32_t> index;
   index.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i) index.emplace(s.names[i], static_cast<std::uint32_t>(i));
+  for (std::size_t i = 0; i < s.size(); ++i)
+    index.emplace(s.names[i], static_cast<std::uint32_t>(i));
   std::vector<std::uint32_t> order;
   order.reserve(s.size());
   for (const auto& entry : deps) order.push_back(index.at(entry.first));
