@@ -134,6 +134,18 @@ void prepare_run(GraphState<T>& graph, std::vector<std::uint32_t>& waiting,
   }
 }
 
+/// After a stop: every task the run would still have started becomes cancelled (the next
+/// run starts it); on_cancel(id) for each.
+template <class T, class OnCancel>
+void cancel_pending(GraphState<T>& graph, const RunOptions& options, OnCancel&& on_cancel) {
+  if (!options.stop_token.stop_requested()) return;
+  for (std::uint32_t task = 0; task < graph.size(); ++task) {
+    if (graph.status[task] != TaskStatus::pending) continue;
+    graph.status[task] = TaskStatus::cancelled;
+    on_cancel(task);
+  }
+}
+
 /// Collects the values fed to `task`: its dependencies' results, in order, skipping those
 /// without a value.
 template <class T>

@@ -143,14 +143,10 @@ RunSummary CoroutineExecutor::run(TaskGraph<T>& graph, const RunOptions& options
     loop.run_once(!can_start);
   }
 
-  if (options.stop_token.stop_requested()) {
-    for (std::uint32_t task = 0; task < g.size(); ++task) {
-      if (g.status[task] != TaskStatus::pending) continue;
-      g.status[task] = TaskStatus::cancelled;
-      ++summary.cancelled;
-      events.emit(EventKind::cancelled, task, 0);
-    }
-  }
+  detail::cancel_pending(g, options, [&](std::uint32_t task) {
+    ++summary.cancelled;
+    events.emit(EventKind::cancelled, task, 0);
+  });
   if (observer_error) std::rethrow_exception(observer_error);
   summary.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::steady_clock::now() - start);

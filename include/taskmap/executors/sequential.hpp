@@ -164,15 +164,10 @@ RunSummary SequentialExecutor::run(TaskGraph<T>& graph, const RunOptions& option
     }
   }
 
-  if (options.stop_token.stop_requested()) {
-    // Every task this run would still have started is cancelled; the next run starts them.
-    for (std::uint32_t task = 0; task < g.size(); ++task) {
-      if (g.status[task] != TaskStatus::pending) continue;
-      g.status[task] = TaskStatus::cancelled;
-      ++summary.cancelled;
-      events.emit(EventKind::cancelled, task, 0);
-    }
-  }
+  detail::cancel_pending(g, options, [&](std::uint32_t task) {
+    ++summary.cancelled;
+    events.emit(EventKind::cancelled, task, 0);
+  });
   summary.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::steady_clock::now() - start);
   detail::finish_run(g, options, first_failure);

@@ -182,14 +182,10 @@ class ParallelRun final : public PoolJob, public Scheduler {
       summary.skipped += slot.skipped;
     }
     if (observer_error_) std::rethrow_exception(observer_error_);
-    if (options_.stop_token.stop_requested()) {
-      for (std::uint32_t task = 0; task < g_.size(); ++task) {
-        if (g_.status[task] != TaskStatus::pending) continue;
-        g_.status[task] = TaskStatus::cancelled;
-        ++summary.cancelled;
-        emit(EventKind::cancelled, task, 0);
-      }
-    }
+    cancel_pending(g_, options_, [&](std::uint32_t task) {
+      ++summary.cancelled;
+      emit(EventKind::cancelled, task, 0);
+    });
   }
 
   [[nodiscard]] std::uint32_t first_failure() const noexcept {
