@@ -336,28 +336,17 @@ class ParallelRun final : public PoolJob, public Scheduler {
     return false;
   }
 
-  // A grouped task ended: free its place and return a parked member to queue again (it is
-  // still in flight, and will be admitted like any task), or empty.
-  std::uint32_t release(std::uint32_t task) {
+  // A group member is done with the group: it frees its place if it held one (`started`),
+  // then, if the group has a free place and parked members, one of them is returned to be
+  // queued again (it is still in flight, and is admitted like any task); else empty. Keeps
+  // the invariant that a group with a free place has no parked members, also when a member
+  // handed the turn is dropped without running (fail_fast, stop).
+  std::uint32_t leave_group(std::uint32_t task, bool started) {
     const std::uint32_t group = g_.group_of[task];
     if (group == NameIndex::npos) return WorkStealingDeque::empty;
     GroupState& state = groups_[group];
     std::lock_guard lock(state.mutex);
-    --state.running;
-    if (state.deferred.empty()) return WorkStealingDeque::empty;
-    const std::uint32_t next = state.deferred.front();
-    state.deferred.pop_front();
-    return next;
-  }
-
-  // A group member that will not run after all: if the group has a free place and parked
-  // members, return one of them to try next (it is still in flight), else empty. Keeps the
-  // invariant that a group with a free place has no parked members.
-  std::uint32_t pass_turn(std::uint32_t task) {
-    const std::uint32_t group = g_.group_of[task];
-    if (group == NameIndex::npos) return WorkStealingDeque::empty;
-    GroupState& state = groups_[group];
-    std::lock_guard lock(state.mutex);
+    if (started) --state.running;
     if (state.running >= state.max_concurrency || state.deferred.empty()) {
       return WorkStealingDeque::empty;
     }
@@ -383,7 +372,7 @@ class ParallelRun final : public PoolJob, public Scheduler {
     if (halted()) {
       // Never started: stays pending (cancelled after a stop). If it was handed a group's
       // turn, pass the turn on, or the group's parked tasks would wait forever.
-      const std::uint32_t next = pass_turn(task);
+      const std::uint32_t next = leave_group(task, false);
       settle(0);
       return next;
     }
@@ -392,7 +381,8 @@ class ParallelRun final : public PoolJob, public Scheduler {
     status(task).store(TaskStatus::running, std::memory_order_relaxed);
     if (!emit(EventKind::started, task, worker)) {
       status(task).store(TaskStatus::pending, std::memory_order_relaxed);  // as if never started
-      if (const std::uint32_t resumed = release(task); resumed != WorkStealingDeque::empty) {
+      if (const std::uint32_t resumed = leave_group(task, true);
+          resumed != WorkStealingDeque::empty) {
         queue(worker, resumed);
       }
       settle(0);
@@ -447,7 +437,7 @@ class ParallelRun final : public PoolJob, public Scheduler {
   std::uint32_t finish(std::size_t worker, std::uint32_t task, bool ok) {
     Slot& slot = slots_[worker];
     slot.ready.clear();
-    const std::uint32_t resumed = release(task);
+    const std::uint32_t resumed = leave_group(task, true);
     if (ok) {
       status(task).store(TaskStatus::done, std::memory_order_release);
       ++slot.succeeded;
