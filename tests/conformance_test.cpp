@@ -23,11 +23,27 @@ struct NotAStdException {
 // Records every event, thread-safely.
 class Recorder : public Observer {
  public:
+  void on_run_start(const RunInfo& run) override {
+    std::lock_guard lock(mutex_);
+    starts.push_back(run);
+    events_before_start = events.size();
+  }
   void on_event(const TaskEvent& event) override {
     std::lock_guard lock(mutex_);
     events.push_back({event.kind, std::string(event.task)});
+    if (event.error) errors.push_back({event.kind, what_of(event.error)});
+  }
+  void on_run_end(const RunInfo& run, const RunSummary& summary) override {
+    std::lock_guard lock(mutex_);
+    ends.push_back({run, summary});
+    events_before_end = events.size();
   }
   std::vector<std::pair<EventKind, std::string>> events;
+  std::vector<std::pair<EventKind, std::string>> errors;
+  std::vector<RunInfo> starts;
+  std::vector<std::pair<RunInfo, RunSummary>> ends;
+  std::size_t events_before_start = 0;
+  std::size_t events_before_end = 0;
   std::size_t count(EventKind kind) const {
     std::size_t n = 0;
     for (const auto& e : events) n += e.first == kind ? 1 : 0;
@@ -372,6 +388,32 @@ TEMPLATE_TEST_CASE("observers see every event of a run", "[conformance]", TASKMA
   CHECK(recorder->count(EventKind::finished) == 1);
   CHECK(recorder->count(EventKind::failed) == 1);
   CHECK(recorder->count(EventKind::skipped) == 1);
+
+  // Failed and skipped events carry the recorded exception; no other event has one.
+  using Error = std::pair<EventKind, std::string>;
+  CHECK(recorder->errors ==
+        std::vector<Error>{{EventKind::failed, "some error"},
+                           {EventKind::skipped, "Ancestor task d failed; task not run"}});
+
+  // The run is framed by one start (before any event) and one end (after the last).
+  REQUIRE(recorder->starts.size() == 1);
+  CHECK(recorder->starts[0].graph == "taskmap");
+  CHECK(recorder->starts[0].tasks == 3);
+  CHECK(recorder->starts[0].pending == 3);
+  CHECK(recorder->starts[0].workers >= 1);
+  CHECK(recorder->events_before_start == 0);
+  REQUIRE(recorder->ends.size() == 1);
+  CHECK(recorder->events_before_end == recorder->events.size());
+  CHECK(recorder->ends[0].second.succeeded == 1);
+  CHECK(recorder->ends[0].second.failed == 1);
+  CHECK(recorder->ends[0].second.skipped == 1);
+
+  // A rerun after a reset counts only what it may start.
+  reset_tasks(g, {"a"});
+  executor.run(g, {.observers = {recorder}});
+  REQUIRE(recorder->starts.size() == 2);
+  CHECK(recorder->starts[1].pending == 1);
+  CHECK(recorder->ends[1].second.succeeded == 1);
 }
 
 TEMPLATE_TEST_CASE("a graph cannot be run while it runs", "[conformance]", TASKMAP_TEST_EXECUTORS) {

@@ -1,11 +1,14 @@
 #pragma once
 /// @file observer.hpp
-/// Observer: the interface executors report task events to.
+/// Observer: the interface executors report runs and task events to.
 
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <string_view>
+
+#include "taskmap/run_summary.hpp"
 
 namespace taskmap {
 
@@ -38,17 +41,35 @@ struct TaskEvent {
   std::string_view task;   ///< the task's name
   std::size_t worker;      ///< id of the worker that reported it (0 on the sequential executor)
   std::chrono::system_clock::time_point time;
+  /// For `failed`: the exception the task threw. For `skipped`: the AncestorFailed recorded
+  /// on the task. Empty otherwise.
+  std::exception_ptr error = nullptr;
+};
+
+/// A run as a whole, given at its start and end. The view is valid only during the call.
+struct RunInfo {
+  std::string_view graph;   ///< the graph's name
+  std::size_t tasks = 0;    ///< tasks in the graph
+  std::size_t pending = 0;  ///< tasks the run may start: pending or cancelled at its start
+  std::size_t workers = 1;  ///< threads that run tasks
 };
 
 /// Receives task events from executors.
 /// Thread safety: on multi-threaded executors `on_event` is called concurrently from the
-/// worker that ran the task; implementations synchronise themselves.
+/// worker that ran the task; implementations synchronise themselves. `on_run_start` and
+/// `on_run_end` are called on the thread that called run(), before the first and after the
+/// last event of the run.
 class Observer {
  public:
   virtual ~Observer() = default;
+  /// Called once per run, before any event. Does nothing unless overridden.
+  virtual void on_run_start(const RunInfo& /*run*/) {}
   /// Called once per event. An exception thrown here is not caught by the executor's task
   /// handling: it ends the run with that exception.
   virtual void on_event(const TaskEvent& event) = 0;
+  /// Called once per run that was not ended by an observer's exception, after the last
+  /// event and before raise_errors throws. Does nothing unless overridden.
+  virtual void on_run_end(const RunInfo& /*run*/, const RunSummary& /*summary*/) {}
 };
 
 }  // namespace taskmap

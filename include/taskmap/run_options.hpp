@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "taskmap/observer.hpp"
+#include "taskmap/run_summary.hpp"
 
 namespace taskmap {
 
@@ -27,18 +28,6 @@ struct RunOptions {
   std::stop_token stop_token = {};
   /// Receivers of task events, in order.
   std::vector<std::shared_ptr<Observer>> observers = {};
-};
-
-/// What one run did. Counts cover the tasks this run changed.
-struct RunSummary {
-  std::size_t succeeded = 0;
-  std::size_t failed = 0;
-  std::size_t skipped = 0;
-  std::size_t cancelled = 0;
-  std::chrono::nanoseconds elapsed{0};
-
-  /// True when every task the run touched succeeded.
-  [[nodiscard]] bool ok() const noexcept { return failed == 0 && skipped == 0 && cancelled == 0; }
 };
 
 /// What a running task may ask of its executor; take it as a leading `taskmap::Context&`.

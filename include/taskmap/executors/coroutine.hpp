@@ -49,11 +49,12 @@ RunSummary CoroutineExecutor::run(TaskGraph<T>& graph, const RunOptions& options
   const auto start = std::chrono::steady_clock::now();
   detail::GraphState<T>& g = detail::GraphAccess::state(graph);
   detail::RunGuard<T> guard(g);
-  const detail::EventSink events(options.observers, g.name, g.names);
+  detail::EventSink events(options.observers, g.name, g.names);
+  events.run_started(g.status, 1);
   RunSummary summary;
   auto on_skip = [&](std::uint32_t task) {
     ++summary.skipped;
-    events.emit(EventKind::skipped, task, 0);
+    events.emit(EventKind::skipped, task, 0, &g.errors[task]);
   };
 
   std::vector<std::uint32_t> waiting;
@@ -82,7 +83,7 @@ RunSummary CoroutineExecutor::run(TaskGraph<T>& graph, const RunOptions& options
         g.status[task] = TaskStatus::failed;
         ++summary.failed;
         if (first_failure == UINT32_MAX) first_failure = task;
-        events.emit(EventKind::failed, task, 0);
+        events.emit(EventKind::failed, task, 0, &g.errors[task]);
         detail::skip_dependents(g, task, detail::ancestor_error(g, task), waiting, scratch,
                                 on_skip);
         if (options.fail_fast) halted = true;
@@ -150,6 +151,7 @@ RunSummary CoroutineExecutor::run(TaskGraph<T>& graph, const RunOptions& options
   if (observer_error) std::rethrow_exception(observer_error);
   summary.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::steady_clock::now() - start);
+  events.run_finished(summary);
   detail::finish_run(g, options, first_failure);
   return summary;
 }

@@ -113,12 +113,13 @@ RunSummary SequentialExecutor::run(TaskGraph<T>& graph, const RunOptions& option
   const auto start = std::chrono::steady_clock::now();
   detail::GraphState<T>& g = detail::GraphAccess::state(graph);
   detail::RunGuard<T> guard(g);
-  const detail::EventSink events(options.observers, g.name, g.names);
+  detail::EventSink events(options.observers, g.name, g.names);
+  events.run_started(g.status, 1);
   const bool observed = events.active();  // checked once: most runs have no observers
   RunSummary summary;
   auto on_skip = [&](std::uint32_t task) {
     ++summary.skipped;
-    events.emit(EventKind::skipped, task, 0);
+    events.emit(EventKind::skipped, task, 0, &g.errors[task]);
   };
 
   std::vector<std::uint32_t> waiting;
@@ -148,7 +149,7 @@ RunSummary SequentialExecutor::run(TaskGraph<T>& graph, const RunOptions& option
       g.status[task] = TaskStatus::failed;
       ++summary.failed;
       if (first_failure == UINT32_MAX) first_failure = task;
-      events.emit(EventKind::failed, task, 0);
+      events.emit(EventKind::failed, task, 0, &g.errors[task]);
       detail::skip_dependents(g, task, detail::ancestor_error(g, task), waiting, scratch, on_skip);
       if (options.fail_fast) break;
       continue;
@@ -170,6 +171,7 @@ RunSummary SequentialExecutor::run(TaskGraph<T>& graph, const RunOptions& option
   });
   summary.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::steady_clock::now() - start);
+  events.run_finished(summary);
   detail::finish_run(g, options, first_failure);
   return summary;
 }

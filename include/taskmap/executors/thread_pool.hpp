@@ -105,7 +105,7 @@ class ParallelRun final : public PoolJob, public Scheduler {
     std::vector<std::uint32_t> waiting;
     prepare_run(g_, waiting, initial_, [&](std::uint32_t task) {
       ++summary.skipped;
-      emit(EventKind::skipped, task, 0);
+      emit(EventKind::skipped, task, 0, &g_.errors[task]);
     });
     waiting_ = std::make_unique<std::atomic<std::uint32_t>[]>(g_.size());
     for (std::size_t i = 0; i < g_.size(); ++i) {
@@ -188,6 +188,8 @@ class ParallelRun final : public PoolJob, public Scheduler {
     });
   }
 
+  [[nodiscard]] EventSink& events() noexcept { return events_; }
+
   [[nodiscard]] std::uint32_t first_failure() const noexcept {
     return first_failure_.load(std::memory_order_relaxed);
   }
@@ -240,10 +242,11 @@ class ParallelRun final : public PoolJob, public Scheduler {
 
   // False when an observer threw: its exception ends the run (no new task starts) and
   // reaches the caller.
-  bool emit(EventKind kind, std::uint32_t task, std::size_t worker) noexcept {
+  bool emit(EventKind kind, std::uint32_t task, std::size_t worker,
+            const std::exception_ptr* error = nullptr) noexcept {
     if (!events_.active()) return true;
     try {
-      events_.emit(kind, task, worker);
+      events_.emit(kind, task, worker, error);
       return true;
     } catch (...) {
       std::lock_guard lock(observer_error_mutex_);
@@ -456,7 +459,7 @@ class ParallelRun final : public PoolJob, public Scheduler {
       ++slot.failed;
       std::uint32_t none = UINT32_MAX;
       first_failure_.compare_exchange_strong(none, task, std::memory_order_relaxed);
-      emit(EventKind::failed, task, worker);
+      emit(EventKind::failed, task, worker, &g_.errors[task]);
       skip_below(worker, task);
       if (options_.fail_fast) halt_.store(true, std::memory_order_relaxed);
     }
@@ -495,7 +498,7 @@ class ParallelRun final : public PoolJob, public Scheduler {
         g_.errors[child] = error;
         g_.results[child].reset();
         ++slot.skipped;
-        emit(EventKind::skipped, child, worker);
+        emit(EventKind::skipped, child, worker, &g_.errors[child]);
         slot.stack.push_back(child);
       }
     }
@@ -544,10 +547,12 @@ RunSummary run_on_pool(WorkerPool& pool, TimerService* timers, TaskGraph<T>& gra
   RunGuard<T> guard(g);
   RunSummary summary;
   ParallelRun<T> job(g, options, pool, timers);
+  job.events().run_started(g.status, pool.max_workers());
   if (job.prepare(summary)) pool.execute(job);
   job.finish(summary);
   summary.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::steady_clock::now() - start);
+  job.events().run_finished(summary);
   finish_run(g, options, job.first_failure());
   return summary;
 }
