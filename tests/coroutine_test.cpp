@@ -1,12 +1,14 @@
 // Coroutine tasks: Task<R>, sleep_for/yield, run_async and run_parallel_async, and Python
 // taskmap's async scenarios (T16, T16a, T17, T20-T22, T24, T25).
 
+#include <any>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <coroutine>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -388,4 +390,80 @@ TEST_CASE("coroutine task shapes: void, optional, span, Context", "[coroutine][t
   CHECK_FALSE(g.has_result("none"));
   CHECK(g.status("arity") == TaskStatus::failed);
   CHECK(holds<ArityError>(g.error("arity")));
+}
+
+// Coroutine tasks start in one of two ways: directly (their own frame is the only one) when
+// every argument outlives the call, or through a driver frame that holds the arguments
+// (Context&, a span, converted values bound to references). Each waits once before reading
+// its arguments, so a dangling argument shows under ASan.
+TEMPLATE_TEST_CASE("coroutine arguments stay valid across a suspension, on both start paths",
+                   "[coroutine][task_fn]", TASKMAP_TEST_EXECUTORS) {
+  auto executor = make_executor<TestType>();
+  auto g = create_graph<std::any>(
+      {{"s", []() -> Task<std::any> { co_return std::string(40, 's'); }},
+       {"n", []() -> Task<std::any> { co_return 7; }},
+       {"by_value",  // direct: copied into the frame
+        [](std::string s, int n) -> Task<std::any> {
+          co_await yield();
+          co_return s.size() + static_cast<std::size_t>(n);
+        }},
+       {"by_ref",  // direct: refers to the stored result
+        [](const std::string& s, const int& n) -> Task<std::any> {
+          co_await yield();
+          co_return s + std::to_string(n);
+        }},
+       {"by_rvalue",  // driver: a converted value bound to an rvalue reference
+        [](std::string&& s) -> Task<std::any> {
+          co_await yield();
+          co_return s.size();
+        }},
+       {"with_context",  // driver: Context& must live in a frame
+        [](Context& ctx, const std::string& s) -> Task<std::any> {
+          co_await yield();
+          co_return std::string(ctx.name()) + ":" + std::to_string(s.size());
+        }},
+       {"span",  // driver: the span views values copied into the driver frame
+        [](std::span<const std::any> xs) -> Task<std::any> {
+          co_await yield();
+          co_return xs.size();
+        }},
+       {"wrong_type", [](double d) -> Task<std::any> { co_return d; }},
+       {"wrong_arity", [](int a, int b) -> Task<std::any> { co_return a + b; }}},
+      {{"s", {}},
+       {"n", {}},
+       {"by_value", {"s", "n"}},
+       {"by_ref", {"s", "n"}},
+       {"by_rvalue", {"s"}},
+       {"with_context", {"s"}},
+       {"span", {"s", "n", "by_value"}},
+       {"wrong_type", {"n"}},
+       {"wrong_arity", {"n"}}});
+  const RunSummary summary = executor.run(g, {});
+  CHECK(summary.succeeded == 7);
+  CHECK(std::any_cast<std::size_t>(g.result("by_value")) == 47);
+  CHECK(std::any_cast<std::string>(g.result("by_ref")) == std::string(40, 's') + "7");
+  CHECK(std::any_cast<std::size_t>(g.result("by_rvalue")) == 40);
+  CHECK(std::any_cast<std::string>(g.result("with_context")) == "with_context:40");
+  CHECK(std::any_cast<std::size_t>(g.result("span")) == 3);
+  CHECK(holds<TypeError>(g.error("wrong_type")));
+  CHECK(holds<ArityError>(g.error("wrong_arity")));
+}
+
+TEMPLATE_TEST_CASE("a callable returning an empty or throwing Task fails its task",
+                   "[coroutine][task_fn][errors]", TASKMAP_TEST_EXECUTORS) {
+  auto executor = make_executor<TestType>();
+  // Not coroutines themselves: they return a Task or throw before making one.
+  auto g = create_graph<int>(
+      {{"empty", []() { return Task<int>{}; }},
+       {"throws_first", [](int) -> Task<int> { throw std::runtime_error("before any frame"); }},
+       {"one", []() -> Task<int> { co_return 1; }},
+       {"child", [](int x) { return x; }}},
+      {{"empty", {}}, {"one", {}}, {"throws_first", {"one"}}, {"child", {"throws_first"}}});
+  executor.run(g, {});
+  CHECK(g.status("empty") == TaskStatus::failed);
+  CHECK(what_of(g.error("empty")).find("empty task") != std::string::npos);
+  CHECK(g.status("throws_first") == TaskStatus::failed);
+  CHECK(what_of(g.error("throws_first")) == "before any frame");
+  CHECK(g.status("child") == TaskStatus::skipped);
+  CHECK(g.result("one") == 1);
 }

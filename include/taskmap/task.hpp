@@ -6,11 +6,13 @@
 
 #include <chrono>
 #include <coroutine>
+#include <cstdint>
 #include <exception>
 #include <optional>
 #include <type_traits>
 #include <utility>
 
+#include "taskmap/detail/frame_allocator.hpp"
 #include "taskmap/detail/scheduler.hpp"
 #include "taskmap/errors.hpp"
 
@@ -19,6 +21,16 @@ namespace taskmap {
 template <class R = void>
 class Task;
 
+/// For executor authors: how a coroutine task started with TaskFn::start_coroutine reports
+/// its end. `report(executor, task, error)` must not throw; error is null on success and
+/// may be moved from.
+struct CoroutineDone {
+  void (*report)(void* executor, std::uint32_t task, std::exception_ptr& error) noexcept;
+  void* executor;
+  std::uint32_t task;
+  void operator()(std::exception_ptr& error) const noexcept { report(executor, task, error); }
+};
+
 namespace detail {
 
 template <class X>
@@ -26,7 +38,7 @@ inline constexpr bool is_task_v = false;
 template <class R>
 inline constexpr bool is_task_v<Task<R>> = true;
 
-class TaskPromiseBase {
+class TaskPromiseBase : public CachedFrame {
  public:
   std::suspend_always initial_suspend() noexcept { return {}; }
 
@@ -34,7 +46,12 @@ class TaskPromiseBase {
     bool await_ready() noexcept { return false; }
     template <class Promise>
     std::coroutine_handle<> await_suspend(std::coroutine_handle<Promise> self) noexcept {
-      return self.promise().continuation_;
+      TaskPromiseBase& promise = self.promise();
+      if (promise.root_.finish != nullptr) {
+        promise.root_.finish(promise, self);  // stores the value, frees the frame, reports
+        return std::noop_coroutine();
+      }
+      return promise.continuation_;
     }
     void await_resume() noexcept {}
   };
@@ -55,9 +72,20 @@ class TaskPromiseBase {
     }
   }
 
+  /// Set when an executor runs this task directly as a graph task (no frame awaits it):
+  /// at the end, `finish` stores the value in `out`, destroys the frame and calls `done`.
+  struct RootLink {
+    void (*finish)(TaskPromiseBase& promise, std::coroutine_handle<> self) noexcept = nullptr;
+    void* out = nullptr;
+    CoroutineDone done{};
+  };
+
   std::coroutine_handle<> continuation_ = std::noop_coroutine();
   std::exception_ptr error_;
+  RootLink root_;
 };
+
+struct TaskAccess;
 
 template <class R>
 class TaskPromise : public TaskPromiseBase {
@@ -132,8 +160,19 @@ class [[nodiscard]] Task {
   }
 
  private:
+  friend struct detail::TaskAccess;
   std::coroutine_handle<promise_type> handle_;
 };
+
+namespace detail {
+/// What executors need of a Task beyond awaiting it.
+struct TaskAccess {
+  template <class R>
+  static std::coroutine_handle<TaskPromise<R>> release(Task<R>& task) noexcept {
+    return std::exchange(task.handle_, {});
+  }
+};
+}  // namespace detail
 
 namespace detail {
 template <class R>

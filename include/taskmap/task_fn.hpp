@@ -3,7 +3,10 @@
 /// TaskFn<T>: a type-erased task function, and TaskCallable, the concept of what fits one.
 
 #include <any>
+#include <coroutine>
 #include <cstddef>
+#include <cstdint>
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -25,6 +28,21 @@
 namespace taskmap {
 
 namespace detail {
+
+/// The started-and-forgotten coroutine that runs one coroutine task; it frees itself when
+/// done. Its body catches everything and reports through a CoroutineDone.
+struct TaskDriver {
+  struct promise_type : CachedFrame {
+    TaskDriver get_return_object() noexcept {
+      return TaskDriver{std::coroutine_handle<promise_type>::from_promise(*this)};
+    }
+    std::suspend_always initial_suspend() noexcept { return {}; }
+    std::suspend_never final_suspend() noexcept { return {}; }
+    void return_void() noexcept {}
+    void unhandled_exception() noexcept { std::terminate(); }
+  };
+  std::coroutine_handle<promise_type> handle;
+};
 
 template <class X>
 inline constexpr bool is_optional_v = false;
@@ -274,7 +292,7 @@ struct TaskCall {
 
   static void invoke(F& fn, Context& ctx, std::span<const T* const> args, std::optional<T>& out) {
     if constexpr (shape::is_coroutine) {
-      sync_wait(invoke_coroutine(fn, ctx, std::vector<const T*>(args.begin(), args.end()), out));
+      drive_to_completion(fn, ctx, args, out);
     } else if constexpr (shape::is_span) {
       std::vector<T> values;
       values.reserve(args.size());
@@ -286,63 +304,190 @@ struct TaskCall {
     }
   }
 
-  static Task<void> invoke_coroutine(F& fn, Context ctx, std::vector<const T*> args,
-                                     std::optional<T>& out) {
-    if constexpr (!shape::is_coroutine) {
-      return plain_as_coroutine(fn, ctx, std::move(args), out);
-    } else if constexpr (shape::is_span) {
-      return span_coroutine(fn, ctx, std::move(args), out);
+  // A coroutine task whose arguments all outlive the call (copied into its frame, or
+  // references to stored results) and that takes no Context starts directly: its own frame
+  // is the only one, and its promise stores the value and reports at the end.
+  template <class P>
+  static constexpr bool outlives_call() {
+    if constexpr (!std::is_reference_v<P>) {
+      return true;
     } else {
-      return positional_coroutine(
-          fn, ctx, std::move(args), out,
+      return std::is_lvalue_reference_v<P> && feed_mode<P, T>() != Feed::convert;
+    }
+  }
+  template <class... P>
+  static constexpr bool all_outlive_call(std::tuple<P...>*) {
+    return (outlives_call<P>() && ...);
+  }
+  static constexpr bool starts_directly = [] {
+    if constexpr (shape::is_coroutine && !shape::has_context && !shape::is_span) {
+      return all_outlive_call(static_cast<typename shape::params*>(nullptr));
+    } else {
+      return false;
+    }
+  }();
+
+  static std::coroutine_handle<> start(F& fn, Context ctx, std::span<const T* const> args,
+                                       std::optional<T>& out, CoroutineDone done) {
+    if constexpr (starts_directly) {
+      return start_directly(fn, ctx, args, out, done,
+                            std::make_index_sequence<std::tuple_size_v<typename shape::params>>{});
+    } else {
+      return drive(fn, ctx, args, out, done).handle;
+    }
+  }
+
+  template <std::size_t... I>
+  static std::coroutine_handle<> start_directly(F& fn, Context& ctx, std::span<const T* const> args,
+                                                std::optional<T>& out, CoroutineDone done,
+                                                std::index_sequence<I...>) {
+    std::exception_ptr error;
+    try {
+      constexpr std::size_t arity = sizeof...(I);
+      if (args.size() != arity) throw_arity_error(ctx, arity, args.size());
+      std::tuple<Arg<std::tuple_element_t<I, typename shape::params>, T>...> held{
+          Arg<std::tuple_element_t<I, typename shape::params>, T>(args[I], ctx, I)...};
+      auto task = call_coroutine(fn, ctx, std::get<I>(held).get()...);
+      static_cast<void>(held);
+      const auto handle = TaskAccess::release(task);
+      if (!handle) throw Error("taskmap::Task: awaited an empty task");
+      auto& root = handle.promise().root_;
+      root.finish = &finish_directly<typename decltype(task)::value_type>;
+      root.out = &out;
+      root.done = done;
+      return handle;
+    } catch (...) {
+      error = std::current_exception();
+    }
+    return report_error(std::move(error), done).handle;
+  }
+
+  template <class R>
+  static void finish_directly(TaskPromiseBase& base, std::coroutine_handle<> self) noexcept {
+    auto& promise = static_cast<TaskPromise<R>&>(base);
+    auto& out = *static_cast<std::optional<T>*>(promise.root_.out);
+    const CoroutineDone done = promise.root_.done;
+    std::exception_ptr error;
+    try {
+      if constexpr (std::is_void_v<R>) {
+        promise.take();
+        out.reset();
+      } else {
+        store_result<T>(promise.take(), out);
+      }
+    } catch (...) {
+      error = std::current_exception();
+    }
+    self.destroy();
+    done(error);
+  }
+
+  static TaskDriver report_error(std::exception_ptr error, CoroutineDone done) {
+    done(error);
+    co_return;
+  }
+
+  // One coroutine frame per task besides the task's own: it turns the fed values into
+  // arguments (kept in the frame while the task's coroutine may refer to them), awaits the
+  // task, stores its value and reports to `done`.
+  static TaskDriver drive(F& fn, Context ctx, std::span<const T* const> args, std::optional<T>& out,
+                          CoroutineDone done) {
+    if constexpr (!shape::is_coroutine) {
+      return drive_plain(fn, ctx, args, out, done);
+    } else if constexpr (shape::is_span) {
+      return drive_span(fn, ctx, args, out, done);
+    } else {
+      return drive_positional(
+          fn, ctx, args, out, done,
           std::make_index_sequence<std::tuple_size_v<typename shape::params>>{});
     }
   }
 
-  static Task<void> plain_as_coroutine(F& fn, Context ctx, std::vector<const T*> args,
-                                       std::optional<T>& out) {
-    invoke(fn, ctx, args, out);
+  static TaskDriver drive_plain(F& fn, Context ctx, std::span<const T* const> args,
+                                std::optional<T>& out, CoroutineDone done) {
+    std::exception_ptr error;
+    try {
+      invoke(fn, ctx, args, out);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    done(error);
     co_return;
   }
 
-  static Task<void> span_coroutine(F& fn, Context ctx, std::vector<const T*> args,
-                                   std::optional<T>& out) {
-    std::vector<T> values;
-    values.reserve(args.size());
-    for (const T* value : args) values.push_back(*value);
-    co_await await_and_store(fn, out, ctx, std::span<const T>(values));
+  static TaskDriver drive_span(F& fn, Context ctx, std::span<const T* const> args,
+                               std::optional<T>& out, CoroutineDone done) {
+    std::exception_ptr error;
+    try {
+      std::vector<T> values;
+      values.reserve(args.size());
+      for (const T* value : args) values.push_back(*value);
+      auto task = call_coroutine(fn, ctx, std::span<const T>(values));
+      if constexpr (std::is_void_v<typename decltype(task)::value_type>) {
+        co_await std::move(task);
+        out.reset();
+      } else {
+        store_result<T>(co_await std::move(task), out);
+      }
+    } catch (...) {
+      error = std::current_exception();
+    }
+    done(error);
   }
 
   template <std::size_t... I>
-  static Task<void> positional_coroutine(F& fn, Context ctx, std::vector<const T*> args,
-                                         std::optional<T>& out, std::index_sequence<I...>) {
-    constexpr std::size_t arity = sizeof...(I);
-    if (args.size() != arity) throw_arity_error(ctx, arity, args.size());
-    std::tuple<Arg<std::tuple_element_t<I, typename shape::params>, T>...> held{
-        Arg<std::tuple_element_t<I, typename shape::params>, T>(args[I], ctx, I)...};
-    co_await await_and_store(fn, out, ctx, std::get<I>(held).get()...);
-    static_cast<void>(held);
+  static TaskDriver drive_positional(F& fn, Context ctx, std::span<const T* const> args,
+                                     std::optional<T>& out, CoroutineDone done,
+                                     std::index_sequence<I...>) {
+    std::exception_ptr error;
+    try {
+      constexpr std::size_t arity = sizeof...(I);
+      if (args.size() != arity) throw_arity_error(ctx, arity, args.size());
+      std::tuple<Arg<std::tuple_element_t<I, typename shape::params>, T>...> held{
+          Arg<std::tuple_element_t<I, typename shape::params>, T>(args[I], ctx, I)...};
+      // One full-expression per call: a temporary argument (an rvalue-reference parameter
+      // fed from a std::any) lives until the awaited task is done.
+      if constexpr (std::is_void_v<
+                        typename std::remove_cvref_t<typename shape::result>::value_type>) {
+        co_await call_coroutine(fn, ctx, std::get<I>(held).get()...);
+        out.reset();
+      } else {
+        store_result<T>(co_await call_coroutine(fn, ctx, std::get<I>(held).get()...), out);
+      }
+      static_cast<void>(held);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    done(error);
   }
 
-  // Calls the coroutine function and awaits the Task it returns; the caller's frame keeps
-  // the arguments alive meanwhile.
   template <class... A>
-  static Task<void> await_and_store(F& fn, std::optional<T>& out, Context& ctx, A&&... args) {
-    auto task = [&] {
-      if constexpr (shape::has_context) {
-        return std::invoke(fn, ctx, std::forward<A>(args)...);
-      } else {
-        static_cast<void>(ctx);
-        return std::invoke(fn, std::forward<A>(args)...);
-      }
-    }();
-    using Value = typename decltype(task)::value_type;
-    if constexpr (std::is_void_v<Value>) {
-      co_await std::move(task);
-      out.reset();
+  static auto call_coroutine(F& fn, Context& ctx, A&&... args) {
+    if constexpr (shape::has_context) {
+      return std::invoke(fn, ctx, std::forward<A>(args)...);
     } else {
-      store_result<T>(co_await std::move(task), out);
+      static_cast<void>(ctx);
+      return std::invoke(fn, std::forward<A>(args)...);
     }
+  }
+
+  // The sequential and thread-pool executors drive a coroutine task on the calling thread,
+  // with a private event loop for its timers and foreign resumptions.
+  static void drive_to_completion(F& fn, Context& ctx, std::span<const T* const> args,
+                                  std::optional<T>& out) {
+    struct Outcome {
+      bool finished = false;
+      std::exception_ptr error;
+      static void report(void* self, std::uint32_t, std::exception_ptr& error) noexcept {
+        auto* outcome = static_cast<Outcome*>(self);
+        outcome->error = std::move(error);
+        outcome->finished = true;
+      }
+    } outcome;
+    EventLoop loop;
+    loop.post(start(fn, ctx, args, out, CoroutineDone{&Outcome::report, &outcome, 0}));
+    while (!outcome.finished) loop.run_once(true);
+    if (outcome.error) std::rethrow_exception(outcome.error);
   }
 
   [[noreturn]] static void throw_arity_error(const Context& ctx, std::size_t arity,
@@ -392,9 +537,10 @@ struct TaskCall {
                             std::optional<T>& out) {
     invoke(*static_cast<F*>(fn), ctx, args, out);
   }
-  static Task<void> invoke_coroutine_erased(void* fn, Context ctx, std::vector<const T*> args,
-                                            std::optional<T>& out) {
-    return invoke_coroutine(*static_cast<F*>(fn), ctx, std::move(args), out);
+  static std::coroutine_handle<> start_coroutine_erased(void* fn, Context ctx,
+                                                        std::span<const T* const> args,
+                                                        std::optional<T>& out, CoroutineDone done) {
+    return start(*static_cast<F*>(fn), ctx, args, out, done);
   }
 };
 
@@ -402,14 +548,14 @@ struct TaskCall {
 template <class T>
 struct TaskFnOps {
   void (*invoke)(void* fn, Context& ctx, std::span<const T* const> args, std::optional<T>& out);
-  Task<void> (*invoke_coroutine)(void* fn, Context ctx, std::vector<const T*> args,
-                                 std::optional<T>& out);
+  std::coroutine_handle<> (*start_coroutine)(void* fn, Context ctx, std::span<const T* const> args,
+                                             std::optional<T>& out, CoroutineDone done);
   bool is_coroutine;
 };
 
 template <class F, class T>
 inline constexpr TaskFnOps<T> task_fn_ops{&TaskCall<F, T>::invoke_erased,
-                                          &TaskCall<F, T>::invoke_coroutine_erased,
+                                          &TaskCall<F, T>::start_coroutine_erased,
                                           Shape<F, T>::is_coroutine};
 
 /// Stateless callables and function pointers are stored inside the TaskFn: calling them
@@ -482,12 +628,16 @@ class TaskFn {
   /// True when the callable is a coroutine (returns a taskmap::Task). Precondition: not empty.
   [[nodiscard]] bool is_coroutine() const noexcept { return ops_->is_coroutine; }
 
-  /// The task as a coroutine that has not started (plain functions are wrapped); it keeps
-  /// copies of `ctx` and `args`, and stores its value in `out`. `out` and this TaskFn must
-  /// outlive it. Precondition: not empty.
-  [[nodiscard]] Task<void> invoke_coroutine(Context ctx, std::vector<const T*> args,
-                                            std::optional<T>& out) const {
-    return ops_->invoke_coroutine(target(), ctx, std::move(args), out);
+  /// For executors: the task as a coroutine that has not started (plain functions are
+  /// wrapped). Resume the handle at once: `args` must stay valid until the coroutine first
+  /// suspends (it turns them into arguments first). When the task has ended, its value is
+  /// in `out` (reset for no value) and `done` is called with its exception (null on
+  /// success), on the thread that ran its last step; the coroutine then frees itself.
+  /// `out` and this TaskFn must outlive it. Precondition: not empty.
+  [[nodiscard]] std::coroutine_handle<> start_coroutine(Context ctx, std::span<const T* const> args,
+                                                        std::optional<T>& out,
+                                                        CoroutineDone done) const {
+    return ops_->start_coroutine(target(), ctx, args, out, done);
   }
 
  private:

@@ -1,6 +1,6 @@
 #pragma once
 // EventLoop: a single-threaded scheduler for coroutine tasks (ready queue, timer heap, and a
-// locked inbox for resumptions posted from other threads), plus spawn() and sync_wait().
+// locked inbox for resumptions posted from other threads).
 // Waiting is event-driven: the loop sleeps on a condition variable until the next timer is
 // due or another thread posts a resumption; it never polls.
 
@@ -120,48 +120,5 @@ class EventLoop final : public Scheduler {
   std::vector<std::coroutine_handle<>> inbox_;
   std::atomic<bool> inbox_pending_{false};
 };
-
-/// A started-and-forgotten coroutine that awaits a task and reports how it ended. It frees
-/// itself when done.
-struct Spawned {
-  struct promise_type {
-    Spawned get_return_object() noexcept {
-      return Spawned{std::coroutine_handle<promise_type>::from_promise(*this)};
-    }
-    std::suspend_always initial_suspend() noexcept { return {}; }
-    std::suspend_never final_suspend() noexcept { return {}; }
-    void return_void() noexcept {}
-    void unhandled_exception() noexcept { std::terminate(); }  // the body catches everything
-  };
-  std::coroutine_handle<promise_type> handle;
-};
-
-/// Awaits `task` (any awaitable Task) and then calls `done(error)`; error is null on success.
-/// `done` must not throw. The returned coroutine has not started: resume or post it.
-template <class TaskType, class Done>
-Spawned spawn(TaskType task, Done done) {
-  std::exception_ptr error;
-  try {
-    co_await std::move(task);
-  } catch (...) {
-    error = std::current_exception();
-  }
-  done(error);
-}
-
-/// Runs `task` to completion on the calling thread, with a private event loop for its timers
-/// and foreign resumptions. Rethrows what the task threw.
-template <class TaskType>
-void sync_wait(TaskType task) {
-  EventLoop loop;
-  bool finished = false;
-  std::exception_ptr error;
-  loop.post(spawn(std::move(task), [&](std::exception_ptr e) noexcept {
-              error = std::move(e);
-              finished = true;
-            }).handle);
-  while (!finished) loop.run_once(true);
-  if (error) std::rethrow_exception(error);
-}
 
 }  // namespace taskmap::detail

@@ -75,7 +75,7 @@ RunSummary CoroutineExecutor::run(TaskGraph<T>& graph, const RunOptions& options
   std::exception_ptr observer_error;
 
   // Records how a task ended and queues the dependents it made ready.
-  auto complete = [&](std::uint32_t task, std::exception_ptr error) {
+  auto complete = [&](std::uint32_t task, std::exception_ptr& error) {
     try {
       if (error) {
         g.results[task].reset();
@@ -105,6 +105,15 @@ RunSummary CoroutineExecutor::run(TaskGraph<T>& graph, const RunOptions& options
     }
   };
 
+  auto on_done = [&](std::uint32_t task, std::exception_ptr& error) {
+    --suspended;
+    complete(task, error);
+  };
+  auto report = [](void* self, std::uint32_t task, std::exception_ptr& error) noexcept {
+    (*static_cast<decltype(on_done)*>(self))(task, error);
+  };
+  detail::SchedulerScope scope(&loop);  // coroutine steps run here as well as in the loop
+
   for (;;) {
     while (!ready.empty() && !halted && !options.stop_token.stop_requested()) {
       const std::uint32_t task = ready.pop();
@@ -127,16 +136,13 @@ RunSummary CoroutineExecutor::run(TaskGraph<T>& graph, const RunOptions& options
         } catch (...) {
           error = std::current_exception();
         }
-        complete(task, std::move(error));
+        complete(task, error);
         continue;
       }
+      // Resume at once: the task's first step runs now, while `inputs` holds its values.
       ++suspended;
-      loop.post(detail::spawn(fn.invoke_coroutine(ctx, inputs, g.results[task]),
-                              [&, task](std::exception_ptr error) noexcept {
-                                --suspended;
-                                complete(task, std::move(error));
-                              })
-                    .handle);
+      fn.start_coroutine(ctx, inputs, g.results[task], CoroutineDone{report, &on_done, task})
+          .resume();
     }
     const bool can_start = !ready.empty() && !halted && !options.stop_token.stop_requested();
     if (suspended == 0 && loop.empty() && !can_start) break;

@@ -397,12 +397,11 @@ class ParallelRun final : public PoolJob, public Scheduler {
     if (timers_ != nullptr && fn.is_coroutine()) {
       // Start the coroutine here; when it waits, this worker moves on, and whichever worker
       // resumes it last finishes the task (still in flight until then).
-      Spawned spawned = spawn(fn.invoke_coroutine(ctx, slot.inputs, g_.results[task]),
-                              [this, task](std::exception_ptr error) noexcept {
-                                finish_coroutine(task, std::move(error));
-                              });
+      const std::coroutine_handle<> handle =
+          fn.start_coroutine(ctx, slot.inputs, g_.results[task],
+                             CoroutineDone{&ParallelRun::coroutine_done, this, task});
       SchedulerScope scope(this);
-      spawned.handle.resume();
+      handle.resume();
       return WorkStealingDeque::empty;
     }
     bool ok = true;
@@ -416,8 +415,12 @@ class ParallelRun final : public PoolJob, public Scheduler {
     return finish(worker, task, ok);
   }
 
-  // A suspended coroutine task ended, on the worker that resumed it last.
-  void finish_coroutine(std::uint32_t task, std::exception_ptr error) noexcept {
+  static void coroutine_done(void* self, std::uint32_t task, std::exception_ptr& error) noexcept {
+    static_cast<ParallelRun*>(self)->finish_coroutine(task, error);
+  }
+
+  // A coroutine task ended, on the worker that resumed it last.
+  void finish_coroutine(std::uint32_t task, std::exception_ptr& error) noexcept {
     const std::size_t worker = current_worker.id;
     const bool ok = !error;
     if (!ok) {
