@@ -290,6 +290,25 @@ template <class F, class T>
 struct TaskCall {
   using shape = Shape<F, T>;
 
+  template <class Params>
+  struct HeldArgs;
+  template <class... P>
+  struct HeldArgs<std::tuple<P...>> {
+    using type = std::tuple<Arg<P, T>...>;
+  };
+  // The arguments of one positional call, from the moment they are checked until the call
+  // (or, for a coroutine, until it is done).
+  using Held = typename HeldArgs<typename shape::params>::type;
+
+  // Checks the number of fed values and then each value, left to right (braced
+  // initialisation), and holds them as arguments.
+  template <std::size_t... I>
+  static Held hold(const Context& ctx, std::span<const T* const> args, std::index_sequence<I...>) {
+    constexpr std::size_t arity = sizeof...(I);
+    if (args.size() != arity) throw_arity_error(ctx, arity, args.size());
+    return Held{Arg<std::tuple_element_t<I, typename shape::params>, T>(args[I], ctx, I)...};
+  }
+
   static void invoke(F& fn, Context& ctx, std::span<const T* const> args, std::optional<T>& out) {
     if constexpr (shape::is_coroutine) {
       drive_to_completion(fn, ctx, args, out);
@@ -343,10 +362,7 @@ struct TaskCall {
                                                 std::index_sequence<I...>) {
     std::exception_ptr error;
     try {
-      constexpr std::size_t arity = sizeof...(I);
-      if (args.size() != arity) throw_arity_error(ctx, arity, args.size());
-      std::tuple<Arg<std::tuple_element_t<I, typename shape::params>, T>...> held{
-          Arg<std::tuple_element_t<I, typename shape::params>, T>(args[I], ctx, I)...};
+      Held held = hold(ctx, args, std::index_sequence<I...>{});
       auto task = call_coroutine(fn, ctx, std::get<I>(held).get()...);
       static_cast<void>(held);
       const auto handle = TaskAccess::release(task);
@@ -441,10 +457,7 @@ struct TaskCall {
                                      std::index_sequence<I...>) {
     std::exception_ptr error;
     try {
-      constexpr std::size_t arity = sizeof...(I);
-      if (args.size() != arity) throw_arity_error(ctx, arity, args.size());
-      std::tuple<Arg<std::tuple_element_t<I, typename shape::params>, T>...> held{
-          Arg<std::tuple_element_t<I, typename shape::params>, T>(args[I], ctx, I)...};
+      Held held = hold(ctx, args, std::index_sequence<I...>{});
       // One full-expression per call: a temporary argument (an rvalue-reference parameter
       // fed from a std::any) lives until the awaited task is done.
       if constexpr (std::is_void_v<
@@ -502,11 +515,7 @@ struct TaskCall {
   template <std::size_t... I>
   static void invoke_positional(F& fn, Context& ctx, std::span<const T* const> args,
                                 std::optional<T>& out, std::index_sequence<I...>) {
-    constexpr std::size_t arity = sizeof...(I);
-    if (args.size() != arity) throw_arity_error(ctx, arity, args.size());
-    // Braced initialisation checks the arguments left to right.
-    std::tuple<Arg<std::tuple_element_t<I, typename shape::params>, T>...> held{
-        Arg<std::tuple_element_t<I, typename shape::params>, T>(args[I], ctx, I)...};
+    Held held = hold(ctx, args, std::index_sequence<I...>{});
     call_and_store(fn, out, ctx, std::get<I>(held).get()...);
     static_cast<void>(held);  // silences "set but unused" when arity is 0
   }
