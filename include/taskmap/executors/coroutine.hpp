@@ -3,14 +3,13 @@
 /// CoroutineExecutor and run_async(): one thread; coroutine tasks interleave while they wait.
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
-#include <optional>
 #include <vector>
 
 #include "taskmap/detail/event_loop.hpp"
-#include "taskmap/detail/events.hpp"
-#include "taskmap/detail/run_state.hpp"
+#include "taskmap/detail/sequential_run.hpp"
 #include "taskmap/executor.hpp"
 #include "taskmap/executors/sequential.hpp"
 #include "taskmap/graph.hpp"
@@ -48,64 +47,19 @@ template <class T>
 RunSummary CoroutineExecutor::run(TaskGraph<T>& graph, const RunOptions& options) const {
   const auto start = std::chrono::steady_clock::now();
   detail::GraphState<T>& g = detail::GraphAccess::state(graph);
-  detail::RunGuard<T> guard(g);
-  detail::EventSink events(options.observers, g.name, g.names);
-  events.run_started(g.status, 1);
-  RunSummary summary;
-  auto on_skip = [&](std::uint32_t task) {
-    ++summary.skipped;
-    events.emit(EventKind::skipped, task, 0, &g.errors[task]);
-  };
-
-  std::vector<std::uint32_t> waiting;
-  std::vector<std::uint32_t> initial;
-  detail::prepare_run(g, waiting, initial, on_skip);
-  detail::SequentialReadyQueue ready(g, g.size());
-  for (const std::uint32_t task : initial) {
-    ready.push(task);
-    events.emit(EventKind::queued, task, 0);
-  }
-
+  detail::SequentialRun<T> run(g, options);
   detail::EventLoop loop;
   std::vector<const T*> inputs;
-  std::vector<std::uint32_t> scratch;
-  std::uint32_t first_failure = UINT32_MAX;
   std::size_t suspended = 0;  // coroutine tasks started and not finished
-  bool halted = false;
-  std::exception_ptr observer_error;
 
-  // Records how a task ended and queues the dependents it made ready.
-  auto complete = [&](std::uint32_t task, std::exception_ptr& error) {
-    try {
-      if (error) {
-        g.results[task].reset();
-        g.errors[task] = std::move(error);
-        g.status[task] = TaskStatus::failed;
-        ++summary.failed;
-        if (first_failure == UINT32_MAX) first_failure = task;
-        events.emit(EventKind::failed, task, 0, &g.errors[task]);
-        detail::skip_dependents(g, task, detail::ancestor_error(g, task), waiting, scratch,
-                                on_skip);
-        if (options.fail_fast) halted = true;
-        return;
-      }
-      g.status[task] = TaskStatus::done;
-      ++summary.succeeded;
-      events.emit(EventKind::finished, task, 0);
-      for (const std::uint32_t child : g.children_of(task)) {
-        if (--waiting[child] == 0) {
-          ready.push(child);
-          events.emit(EventKind::queued, child, 0);
-        }
-      }
-    } catch (...) {
-      // An observer threw: stop starting tasks; the exception ends the run.
-      if (!observer_error) observer_error = std::current_exception();
-      halted = true;
+  auto complete = [&](std::uint32_t task, std::exception_ptr& error) noexcept {
+    if (error) {
+      run.failed(task, error);
+    } else {
+      run.succeeded(task);
     }
   };
-
-  auto on_done = [&](std::uint32_t task, std::exception_ptr& error) {
+  auto on_done = [&](std::uint32_t task, std::exception_ptr& error) noexcept {
     --suspended;
     complete(task, error);
   };
@@ -115,18 +69,9 @@ RunSummary CoroutineExecutor::run(TaskGraph<T>& graph, const RunOptions& options
   detail::SchedulerScope scope(&loop);  // coroutine steps run here as well as in the loop
 
   for (;;) {
-    while (!ready.empty() && !halted && !options.stop_token.stop_requested()) {
-      const std::uint32_t task = ready.pop();
-      g.status[task] = TaskStatus::running;
-      try {
-        events.emit(EventKind::started, task, 0);
-      } catch (...) {
-        g.status[task] = TaskStatus::pending;
-        if (!observer_error) observer_error = std::current_exception();
-        halted = true;
-        break;
-      }
-      detail::gather_inputs(g, task, inputs);
+    while (run.can_start()) {
+      const std::uint32_t task = run.start_next(inputs);
+      if (task == run.kNone) break;
       const TaskFn<T>& fn = g.funcs[task];
       Context ctx(g.name, g.names[task], options.stop_token, 0);
       if (!fn.is_coroutine()) {
@@ -144,22 +89,12 @@ RunSummary CoroutineExecutor::run(TaskGraph<T>& graph, const RunOptions& options
       fn.start_coroutine(ctx, inputs, g.results[task], CoroutineDone{report, &on_done, task})
           .resume();
     }
-    const bool can_start = !ready.empty() && !halted && !options.stop_token.stop_requested();
+    const bool can_start = run.can_start();
     if (suspended == 0 && loop.empty() && !can_start) break;
     // Block for timers and foreign resumptions only when no graph task can start now.
     loop.run_once(!can_start);
   }
-
-  detail::cancel_pending(g, options, [&](std::uint32_t task) {
-    ++summary.cancelled;
-    events.emit(EventKind::cancelled, task, 0);
-  });
-  if (observer_error) std::rethrow_exception(observer_error);
-  summary.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
-      std::chrono::steady_clock::now() - start);
-  events.run_finished(summary);
-  detail::finish_run(g, options, first_failure);
-  return summary;
+  return run.finish(start);
 }
 
 }  // namespace taskmap
