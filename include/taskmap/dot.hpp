@@ -154,7 +154,6 @@ template <class T>
 std::string to_dot(const TaskGraph<T>& graph, const DotOptions& options) {
   const detail::GraphState<T>& g = detail::GraphAccess::state(graph);
   const std::size_t n = g.size();
-  auto out_it = [](std::string& s) { return std::back_inserter(s); };
 
   // Kahn's order with the smallest name first among ready tasks: depends on nothing but the
   // names and edges, unlike the graph's internal numbering.
@@ -183,7 +182,7 @@ std::string to_dot(const TaskGraph<T>& graph, const DotOptions& options) {
   std::string out = "digraph ";
   detail::append_dot_id(out, g.name);
   out += " {\n";
-  fmt::format_to(out_it(out),
+  fmt::format_to(std::back_inserter(out),
                  "  graph [rankdir={}, charset=\"UTF-8\", fontname=\"Helvetica\", labelloc=t, "
                  "label=",
                  detail::rankdir_name(options.rankdir));
@@ -204,17 +203,18 @@ std::string to_dot(const TaskGraph<T>& graph, const DotOptions& options) {
     out +=
         "    graph [label=\"status\", style=\"rounded\", color=\"#999999\", fontsize=10];\n"
         "    node [fontsize=9, height=0.25, margin=\"0.08,0.02\"];\n";
-    if (rows) out += "    {\n    rank=same;\n";
+    if (rows) out += "    { rank=same;\n";
     constexpr auto kStatuses = static_cast<std::uint8_t>(TaskStatus::cancelled) + 1;
     for (std::uint8_t s = 0; s < kStatuses; ++s) {
       const auto status = static_cast<TaskStatus>(s);
-      fmt::format_to(out_it(out), "    \"\\legend:{0}\" [label=\"{0}\", fillcolor=\"{1}\"];\n",
+      fmt::format_to(std::back_inserter(out),
+                     "    \"\\legend:{0}\" [label=\"{0}\", fillcolor=\"{1}\"];\n",
                      to_string(status), status_colour(status));
     }
     if (rows) out += "    }\n";
     out += "    edge [style=invis];\n   ";
     for (std::uint8_t s = 0; s < kStatuses; ++s) {
-      fmt::format_to(out_it(out), "{} \"\\legend:{}\"", s == 0 ? "" : " ->",
+      fmt::format_to(std::back_inserter(out), "{} \"\\legend:{}\"", s == 0 ? "" : " ->",
                      to_string(static_cast<TaskStatus>(s)));
     }
     out += ";\n";
@@ -227,7 +227,7 @@ std::string to_dot(const TaskGraph<T>& graph, const DotOptions& options) {
     detail::append_dot_id(out, g.names[task]);
     out += " [label=";
     detail::append_dot_label(out, g.names[task]);
-    fmt::format_to(out_it(out), ", fillcolor=\"{}\", tooltip=", status_colour(status));
+    fmt::format_to(std::back_inserter(out), ", fillcolor=\"{}\", tooltip=", status_colour(status));
     std::string tooltip(to_string(status));
     if (g.errors[task] && (status == TaskStatus::failed || status == TaskStatus::skipped)) {
       tooltip += ": ";

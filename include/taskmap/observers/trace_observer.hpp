@@ -98,6 +98,7 @@ class TraceObserver : public Observer {
   void write_file();
 
   std::filesystem::path path_;
+  std::filesystem::path file_;  // path_ made absolute
   std::unique_ptr<Shard[]> shards_;
   std::mutex mutex_;  // guards everything below
   std::vector<ActiveRun> active_;
@@ -126,6 +127,10 @@ inline void append_micros(std::string& out, std::int64_t ns) {
 inline TraceObserver::TraceObserver(std::filesystem::path path)
     : path_(std::move(path)), shards_(std::make_unique<Shard[]>(kShards)) {
   if (path_.empty()) throw Error("TraceObserver: the trace file path is empty");
+  // Later writes go to the same file even if the working directory changes.
+  std::error_code error;
+  file_ = std::filesystem::absolute(path_, error);
+  if (error) file_ = path_;
   write_file();
 }
 
@@ -346,11 +351,11 @@ inline void TraceObserver::write_file() {
 
   auto fail = [&](std::string_view what) {
     const int code = errno;
-    throw Error(fmt::format("TraceObserver: cannot {} trace file '{}'{}", what, path_.string(),
+    throw Error(fmt::format("TraceObserver: cannot {} trace file '{}'{}", what, file_.string(),
                             code != 0 ? ": " + std::generic_category().message(code) : ""));
   };
   errno = 0;
-  std::ofstream out(path_, std::ios::binary | std::ios::trunc);
+  std::ofstream out(file_, std::ios::binary | std::ios::trunc);
   if (!out) fail("open");
   out.write(text.data(), static_cast<std::streamsize>(text.size()));
   out.close();
