@@ -1,0 +1,252 @@
+#pragma once
+/// @file dot.hpp
+/// to_dot: a graph and the status of its tasks as Graphviz DOT text.
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <iterator>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "taskmap/detail/text.hpp"
+#include "taskmap/graph.hpp"
+#include "taskmap/task_status.hpp"
+
+namespace taskmap {
+
+/// The direction of a drawing's dependency edges (Graphviz's rankdir).
+enum class RankDir : std::uint8_t { top_to_bottom, left_to_right, bottom_to_top, right_to_left };
+
+/// Options of to_dot; an aggregate: `to_dot(g, {.rankdir = RankDir::left_to_right})`.
+struct DotOptions {
+  RankDir rankdir = RankDir::top_to_bottom;
+  /// Draw a legend: one node per status in its colour.
+  bool legend = true;
+};
+
+/// The fill colour to_dot gives a task of that status, as "#rrggbb". Every status has its
+/// own, light enough for black text.
+[[nodiscard]] constexpr std::string_view status_colour(TaskStatus status) noexcept {
+  switch (status) {
+    case TaskStatus::pending:
+      return "#e0e0e0";  // grey
+    case TaskStatus::running:
+      return "#90caf9";  // blue
+    case TaskStatus::done:
+      return "#a5d6a7";  // green
+    case TaskStatus::failed:
+      return "#ef9a9a";  // red
+    case TaskStatus::skipped:
+      return "#ffcc80";  // orange
+    case TaskStatus::cancelled:
+      return "#ce93d8";  // purple
+  }
+  return "#ffffff";
+}
+
+/// The graph as Graphviz DOT text: `digraph "<graph name>" {...}`, one box per task filled
+/// with the colour of its status (status_colour), a failed or skipped task's error in its
+/// tooltip, and an edge from each dependency to its dependent. Tasks come in dependency
+/// order (among tasks whose dependencies are all listed, the smallest name first) and each
+/// task's incoming edges in declared order, so the same graph always gives the same text.
+/// Names are quoted and escaped: any name, DOT keywords, quotes, backslashes, newlines and
+/// invalid UTF-8 included, is a distinct node whose label shows it (invalid bytes as U+FFFD).
+/// Thread safety: like any const member of the graph, not while the graph runs.
+template <class T>
+[[nodiscard]] std::string to_dot(const TaskGraph<T>& graph, const DotOptions& options = {});
+
+// ---------------------------------------------------------------------------------------
+// Implementation
+
+namespace detail {
+
+/// Appends `name` as a quoted DOT id. The mapping is one-to-one: `"` and `\` are escaped
+/// (DOT keeps `\\` as two characters in an id, so the id of `a\b` is not that of `a\\b`),
+/// newline and carriage return become `\n` and `\r`, other control characters and bytes of
+/// invalid UTF-8 `\xHH`. Every backslash of the result starts one of those pairs, so an id
+/// such as `\legend` can never come from a task name.
+inline void append_dot_id(std::string& out, std::string_view name) {
+  out += '"';
+  for (std::size_t i = 0; i < name.size();) {
+    const auto c = static_cast<unsigned char>(name[i]);
+    const std::size_t length = c < 0x80 ? 1 : utf8_sequence_length(name, i);
+    if (length > 1) {
+      out.append(name.substr(i, length));
+      i += length;
+      continue;
+    }
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c < 0x20 || c >= 0x7F) {
+      fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+    ++i;
+  }
+  out += '"';
+}
+
+/// Appends `text` as a quoted DOT label (an escString): shown as written, newlines as line
+/// breaks, other control characters as their Unicode control pictures (U+2400...), invalid
+/// UTF-8 as U+FFFD.
+inline void append_dot_label(std::string& out, std::string_view text) {
+  out += '"';
+  for (std::size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      const std::size_t length = utf8_sequence_length(text, i);
+      if (length == 0) {
+        out += kReplacementCharacter;
+        ++i;
+      } else {
+        out.append(text.substr(i, length));
+        i += length;
+      }
+      continue;
+    }
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += static_cast<char>(c);
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == 0x7F) {
+      out += "\xE2\x90\xA1";  // U+2421 SYMBOL FOR DELETE
+    } else if (c < 0x20) {
+      // U+2400 + c: E2 90 (80 + c)
+      out += "\xE2\x90";
+      out += static_cast<char>(0x80 + c);
+    } else {
+      out += static_cast<char>(c);
+    }
+    ++i;
+  }
+  out += '"';
+}
+
+[[nodiscard]] constexpr std::string_view rankdir_name(RankDir dir) noexcept {
+  switch (dir) {
+    case RankDir::top_to_bottom:
+      return "TB";
+    case RankDir::left_to_right:
+      return "LR";
+    case RankDir::bottom_to_top:
+      return "BT";
+    case RankDir::right_to_left:
+      return "RL";
+  }
+  return "TB";
+}
+
+}  // namespace detail
+
+template <class T>
+std::string to_dot(const TaskGraph<T>& graph, const DotOptions& options) {
+  const detail::GraphState<T>& g = detail::GraphAccess::state(graph);
+  const std::size_t n = g.size();
+
+  // Kahn's order with the smallest name first among ready tasks: depends on nothing but the
+  // names and edges, unlike the graph's internal numbering.
+  std::vector<std::uint32_t> child_offsets;
+  std::vector<std::uint32_t> children;
+  g.build_children_into(child_offsets, children);
+  std::vector<std::uint32_t> waiting(n);
+  auto later = [&](std::uint32_t a, std::uint32_t b) { return g.names[a] > g.names[b]; };
+  std::priority_queue<std::uint32_t, std::vector<std::uint32_t>, decltype(later)> ready(later);
+  for (std::uint32_t task = 0; task < n; ++task) {
+    waiting[task] = static_cast<std::uint32_t>(g.deps_of(task).size());
+    if (waiting[task] == 0) ready.push(task);
+  }
+  std::vector<std::uint32_t> order;
+  order.reserve(n);
+  while (!ready.empty()) {
+    const std::uint32_t task = ready.top();
+    ready.pop();
+    order.push_back(task);
+    for (std::uint32_t k = child_offsets[task]; k < child_offsets[task + 1]; ++k) {
+      // A task listing the same dependency twice has it twice among that one's children.
+      if (--waiting[children[k]] == 0) ready.push(children[k]);
+    }
+  }
+
+  std::string out = "digraph ";
+  detail::append_dot_id(out, g.name);
+  out += " {\n";
+  fmt::format_to(std::back_inserter(out),
+                 "  graph [rankdir={}, charset=\"UTF-8\", fontname=\"Helvetica\", labelloc=t, "
+                 "label=",
+                 detail::rankdir_name(options.rankdir));
+  detail::append_dot_label(out, g.name);
+  out += "];\n";
+  out +=
+      "  node [shape=box, style=\"rounded,filled\", fontname=\"Helvetica\", fontcolor=\"black\", "
+      "color=\"#555555\"];\n";
+  out += "  edge [color=\"#555555\"];\n";
+
+  if (options.legend) {
+    // Legend ids start with `\l`, which no escaped task name does (see append_dot_id). A
+    // chain of invisible edges keeps the statuses in order; in one rank when ranks are rows,
+    // so that the legend is a row whichever way the graph is drawn.
+    const bool rows =
+        options.rankdir == RankDir::top_to_bottom || options.rankdir == RankDir::bottom_to_top;
+    out += "  subgraph cluster_legend {\n";
+    out +=
+        "    graph [label=\"status\", style=\"rounded\", color=\"#999999\", fontsize=10];\n"
+        "    node [fontsize=9, height=0.25, margin=\"0.08,0.02\"];\n";
+    if (rows) out += "    { rank=same;\n";
+    constexpr auto kStatuses = static_cast<std::uint8_t>(TaskStatus::cancelled) + 1;
+    for (std::uint8_t s = 0; s < kStatuses; ++s) {
+      const auto status = static_cast<TaskStatus>(s);
+      fmt::format_to(std::back_inserter(out),
+                     "    \"\\legend:{0}\" [label=\"{0}\", fillcolor=\"{1}\"];\n",
+                     to_string(status), status_colour(status));
+    }
+    if (rows) out += "    }\n";
+    out += "    edge [style=invis];\n   ";
+    for (std::uint8_t s = 0; s < kStatuses; ++s) {
+      fmt::format_to(std::back_inserter(out), "{} \"\\legend:{}\"", s == 0 ? "" : " ->",
+                     to_string(static_cast<TaskStatus>(s)));
+    }
+    out += ";\n";
+    out += "  }\n";
+  }
+
+  for (const std::uint32_t task : order) {
+    const TaskStatus status = g.status[task];
+    out += "  ";
+    detail::append_dot_id(out, g.names[task]);
+    out += " [label=";
+    detail::append_dot_label(out, g.names[task]);
+    fmt::format_to(std::back_inserter(out), ", fillcolor=\"{}\", tooltip=", status_colour(status));
+    std::string tooltip(to_string(status));
+    if (g.errors[task] && (status == TaskStatus::failed || status == TaskStatus::skipped)) {
+      tooltip += ": ";
+      tooltip += detail::exception_message(g.errors[task]);
+    }
+    detail::append_dot_label(out, tooltip);
+    out += "];\n";
+  }
+  for (const std::uint32_t task : order) {
+    for (const std::uint32_t dep : g.deps_of(task)) {
+      out += "  ";
+      detail::append_dot_id(out, g.names[dep]);
+      out += " -> ";
+      detail::append_dot_id(out, g.names[task]);
+      out += ";\n";
+    }
+  }
+  out += "}\n";
+  return out;
+}
+
+}  // namespace taskmap
