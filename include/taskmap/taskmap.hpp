@@ -2,6 +2,7 @@
 /// @file taskmap.hpp
 /// The umbrella header: everything public in taskmap.
 
+#include "taskmap/dot.hpp"
 #include "taskmap/errors.hpp"
 #include "taskmap/executor.hpp"
 #include "taskmap/executors/coroutine.hpp"
@@ -10,6 +11,7 @@
 #include "taskmap/executors/thread_pool.hpp"
 #include "taskmap/graph.hpp"
 #include "taskmap/observer.hpp"
+#include "taskmap/observers/trace_observer.hpp"
 #include "taskmap/reset.hpp"
 #include "taskmap/run_options.hpp"
 #include "taskmap/task.hpp"
