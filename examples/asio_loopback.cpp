@@ -12,6 +12,8 @@
 #include <stop_token>
 #include <string>
 
+#include <asio.hpp>
+
 #include <taskmap/asio.hpp>
 #include <taskmap/taskmap.hpp>
 

@@ -1,9 +1,10 @@
 #pragma once
 /// @file asio.hpp
-/// Real asynchronous I/O for coroutine tasks with standalone Asio (`<asio.hpp>`): the
-/// completion token `taskmap::use_task`, and `taskmap::IoThread`, an io_context on its own
-/// thread. Not part of the umbrella header; include it only where Asio is available (taskmap
-/// itself does not depend on Asio).
+/// Real asynchronous I/O for coroutine tasks with standalone Asio 1.19 or newer (`<asio.hpp>`,
+/// not Boost.Asio): the completion token `taskmap::use_task`, and `taskmap::IoThread`, an
+/// io_context on its own thread. Not part of the umbrella header; include it only where Asio
+/// is available (taskmap itself does not depend on Asio). It includes only the Asio headers
+/// it needs: include those of the sockets and timers you use.
 ///
 /// @code
 /// taskmap::IoThread io;
@@ -26,10 +27,20 @@
 /// std::system_error(operation_aborted) rather than left hanging, but the I/O objects it
 /// still holds belong to a dead io_context.
 
-#include <asio.hpp>
+#include <asio/async_result.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/cancellation_type.hpp>
+#include <asio/error.hpp>
+#include <asio/executor_work_guard.hpp>
+#include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/version.hpp>
+
+#if ASIO_VERSION < 101900
+#error "taskmap/asio.hpp needs Asio 1.19 or newer (per-operation cancellation)"
+#endif
 
 #include <atomic>
-#include <concepts>
 #include <coroutine>
 #include <cstddef>
 #include <cstdio>
@@ -44,6 +55,7 @@
 #include <utility>
 
 #include "taskmap/detail/scheduler.hpp"
+#include "taskmap/errors.hpp"
 #include "taskmap/run_options.hpp"
 #include "taskmap/task.hpp"
 
@@ -57,9 +69,11 @@ namespace taskmap {
 /// The operation starts when it is awaited (on the task's thread) and the task continues on
 /// its executor's thread(s), never on the io_context's: on run_async the thread that called
 /// it, on run_parallel_async a pool worker, on run and run_parallel the thread that runs the
-/// task. The completion's values become the result of `co_await`: a leading error_code is
-/// thrown as std::system_error when set (a leading std::exception_ptr is rethrown), the rest
-/// is returned as nothing, one value, or a std::tuple. Wrap the token in
+/// task. (On run and run_parallel a waiting task holds its thread, so tasks that wait for
+/// each other, such as a server and its client, need the coroutine executors.) One I/O object
+/// should be used by one task at a time. The completion's values become the result of `co_await`: a
+/// leading error_code is thrown as std::system_error when set (a leading std::exception_ptr is
+/// rethrown), the rest is returned as nothing, one value, or a std::tuple. Wrap the token in
 /// `asio::redirect_error(taskmap::use_task, ec)` to get the error code instead of an
 /// exception. Operations with one completion signature are supported.
 ///
