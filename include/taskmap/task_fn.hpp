@@ -346,8 +346,8 @@ struct TaskCall {
     }
   }();
 
-  static std::coroutine_handle<> start(F& fn, Context ctx, std::span<const T* const> args,
-                                       std::optional<T>& out, CoroutineDone done) {
+  static std::coroutine_handle<> start(F& fn, const Context& ctx, std::span<const T* const> args,
+                                       std::optional<T>& out, const CoroutineDone& done) {
     if constexpr (starts_directly) {
       return start_directly(fn, ctx, args, out, done,
                             std::make_index_sequence<std::tuple_size_v<typename shape::params>>{});
@@ -357,8 +357,9 @@ struct TaskCall {
   }
 
   template <std::size_t... I>
-  static std::coroutine_handle<> start_directly(F& fn, Context& ctx, std::span<const T* const> args,
-                                                std::optional<T>& out, CoroutineDone done,
+  static std::coroutine_handle<> start_directly(F& fn, const Context& ctx,
+                                                std::span<const T* const> args,
+                                                std::optional<T>& out, const CoroutineDone& done,
                                                 std::index_sequence<I...>) {
     std::exception_ptr error;
     try {
@@ -474,8 +475,8 @@ struct TaskCall {
     done(error);
   }
 
-  template <class... A>
-  static auto call_coroutine(F& fn, Context& ctx, A&&... args) {
+  template <class C, class... A>
+  static auto call_coroutine(F& fn, C& ctx, A&&... args) {
     if constexpr (shape::has_context) {
       return std::invoke(fn, ctx, std::forward<A>(args)...);
     } else {
@@ -546,9 +547,10 @@ struct TaskCall {
                             std::optional<T>& out) {
     invoke(*static_cast<F*>(fn), ctx, args, out);
   }
-  static std::coroutine_handle<> start_coroutine_erased(void* fn, Context ctx,
+  static std::coroutine_handle<> start_coroutine_erased(void* fn, const Context& ctx,
                                                         std::span<const T* const> args,
-                                                        std::optional<T>& out, CoroutineDone done) {
+                                                        std::optional<T>& out,
+                                                        const CoroutineDone& done) {
     return start(*static_cast<F*>(fn), ctx, args, out, done);
   }
 };
@@ -557,8 +559,9 @@ struct TaskCall {
 template <class T>
 struct TaskFnOps {
   void (*invoke)(void* fn, Context& ctx, std::span<const T* const> args, std::optional<T>& out);
-  std::coroutine_handle<> (*start_coroutine)(void* fn, Context ctx, std::span<const T* const> args,
-                                             std::optional<T>& out, CoroutineDone done);
+  std::coroutine_handle<> (*start_coroutine)(void* fn, const Context& ctx,
+                                             std::span<const T* const> args, std::optional<T>& out,
+                                             const CoroutineDone& done);
   bool is_coroutine;
 };
 
@@ -643,9 +646,10 @@ class TaskFn {
   /// in `out` (reset for no value) and `done` is called with its exception (null on
   /// success), on the thread that ran its last step; the coroutine then frees itself.
   /// `out` and this TaskFn must outlive it. Precondition: not empty.
-  [[nodiscard]] std::coroutine_handle<> start_coroutine(Context ctx, std::span<const T* const> args,
+  [[nodiscard]] std::coroutine_handle<> start_coroutine(const Context& ctx,
+                                                        std::span<const T* const> args,
                                                         std::optional<T>& out,
-                                                        CoroutineDone done) const {
+                                                        const CoroutineDone& done) const {
     return ops_->start_coroutine(target(), ctx, args, out, done);
   }
 
