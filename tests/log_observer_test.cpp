@@ -203,6 +203,26 @@ TEMPLATE_TEST_CASE("failed and skipped tasks are neither in progress nor queued"
   CHECK(in_progress_before_end(log.path()) == InProgress{});
 }
 
+TEMPLATE_TEST_CASE("a fail_fast run leaves nothing in progress or queued", "[log]",
+                   TASKMAP_TEST_EXECUTORS) {
+  TempPath log("taskmap-fail-fast");
+  auto executor = make_executor<TestType>(1);
+  FuncMap<int> funcs{{"bad", fd}};
+  DependencyMap deps{{"bad", {}}};
+  for (int i = 0; i < 20; ++i) {
+    funcs.emplace("t" + std::to_string(i), fa);
+    deps["t" + std::to_string(i)] = {};
+  }
+  auto g = create_graph<int>(std::move(funcs), std::move(deps), {.priority = {{"bad", 10}}});
+  const RunSummary summary = executor.run(g, {.fail_fast = true, .observers = {log_to(log)}});
+  CHECK(summary.failed == 1);
+  // Tasks queued but never started stay pending with no event of their own: the run's end
+  // tells in_progress they are no longer waiting.
+  CHECK(g.status("t0") == TaskStatus::pending);
+  CHECK_FALSE(in_progress_before_end(log.path()).queued.empty());
+  CHECK(in_progress(log.path()) == InProgress{});
+}
+
 TEMPLATE_TEST_CASE("a stopped run leaves no queued entries for its cancelled tasks", "[log]",
                    TASKMAP_TEST_EXECUTORS) {
   TempPath log("taskmap-stopped");

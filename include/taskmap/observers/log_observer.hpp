@@ -158,7 +158,8 @@ struct InProgress {
 /// file does not stay in progress forever. Only complete lines count (a line being written
 /// is left for the next read); lines LogObserver does not write are skipped.
 /// Events below the observer's level were never written: queued tasks need LogLevel::debug.
-/// Throws: Error naming the path when the file cannot be read.
+/// Throws: Error naming the path and the reason when the file cannot be read.
+/// Thread safety: any thread or process may call it while the log is being written.
 [[nodiscard]] InProgress in_progress(const std::filesystem::path& log);
 
 // ---------------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ enum class ProgressMode : std::uint8_t {
 
 /// Options of ProgressObserver; an aggregate: `{.mode = ProgressMode::plain}`.
 struct ProgressOptions {
-  /// Where progress goes. Not closed by the observer.
+  /// Where progress goes. It must stay open while the observer lives; it is not closed.
   std::FILE* stream = stderr;
   ProgressMode mode = ProgressMode::automatic;
   /// Terminal mode: time between redraws of the bar.
