@@ -1,58 +1,32 @@
 #pragma once
-// Unique temporary files for tests that write logs and progress output, and ways to read
-// them back.
+// Temporary log paths for the observer tests, and ways to read what was written to them.
 
-#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <filesystem>
-#include <fstream>
 #include <functional>
-#include <iterator>
-#include <random>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <thread>
 #include <vector>
 
+#include "file_support.hpp"
+
 namespace taskmap_test {
 
-/// A path in the temp directory no other test (or test process) uses; removed when it goes.
+/// A path in a fresh temporary directory (TempDir), not yet created; all removed when it goes.
 class TempPath {
  public:
-  explicit TempPath(std::string_view stem = "taskmap-test") {
-    static std::atomic<unsigned> counter{0};
-    std::random_device random;
-    path_ = std::filesystem::temp_directory_path() /
-            (std::string(stem) + "-" + std::to_string(random()) + "-" +
-             std::to_string(counter.fetch_add(1)) + ".log");
-  }
-  ~TempPath() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempPath(const TempPath&) = delete;
-  TempPath& operator=(const TempPath&) = delete;
+  explicit TempPath(const std::string& stem = "taskmap-test")
+      : dir_(stem), path_(dir_ / (stem + ".log")) {}
 
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
   [[nodiscard]] std::string string() const { return path_.string(); }
 
  private:
+  TempDir dir_;
   std::filesystem::path path_;
 };
-
-/// The whole file, bytes as they are ("" when it cannot be read).
-inline std::string read_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-/// Replaces the file's content with `bytes`.
-inline void write_file(const std::filesystem::path& path, std::string_view bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 /// The file's lines, without their '\n'; an unfinished last line is kept.
 inline std::vector<std::string> read_lines(const std::filesystem::path& path) {
