@@ -9,17 +9,12 @@
 #include <exception>
 #include <optional>
 #include <string>
-#include <typeinfo>
 #include <vector>
 
 #include <fmt/format.h>
 
-#if defined(__GNUG__) || defined(__clang__)
-#include <cxxabi.h>
-#endif
-
+#include "taskmap/detail/describe_exception.hpp"
 #include "taskmap/detail/graph_state.hpp"
-#include "taskmap/detail/type_name.hpp"
 #include "taskmap/errors.hpp"
 #include "taskmap/run_options.hpp"
 #include "taskmap/task_status.hpp"
@@ -154,22 +149,6 @@ void gather_inputs(const GraphState<T>& graph, std::uint32_t task, std::vector<c
   for (const std::uint32_t dep : graph.deps_of(task)) {
     const std::optional<T>& value = graph.results[dep];
     if (value.has_value()) inputs.push_back(&*value);
-  }
-}
-
-/// What the exception in flight says, for messages: its what() or its type.
-inline std::string describe_current_exception() {
-  try {
-    throw;
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-#if defined(__GNUG__) || defined(__clang__)
-    if (const std::type_info* type = abi::__cxa_current_exception_type()) {
-      return "an exception of type " + type_name(*type);
-    }
-#endif
-    return "an exception of unknown type";
   }
 }
 

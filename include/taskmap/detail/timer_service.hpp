@@ -64,8 +64,10 @@ class TimerService {
         continue;
       }
       const time_point now = std::chrono::steady_clock::now();
-      if (timers_.front().deadline > now) {
-        cv_.wait_until(lock, timers_.front().deadline);
+      if (const time_point next = timers_.front().deadline; next > now) {
+        // A copy: wait_until reads its deadline after waking, and a push_back meanwhile
+        // may have moved the vector's elements.
+        cv_.wait_until(lock, next);
         continue;
       }
       while (!timers_.empty() && timers_.front().deadline <= now) {
