@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "taskmap/detail/describe_exception.hpp"
 #include "taskmap/detail/text.hpp"
 #include "taskmap/graph.hpp"
 #include "taskmap/task_status.hpp"
@@ -231,7 +232,7 @@ std::string to_dot(const TaskGraph<T>& graph, const DotOptions& options) {
     std::string tooltip(to_string(status));
     if (g.errors[task] && (status == TaskStatus::failed || status == TaskStatus::skipped)) {
       tooltip += ": ";
-      tooltip += detail::exception_message(g.errors[task]);
+      tooltip += detail::describe_exception(g.errors[task]);
     }
     detail::append_dot_label(out, tooltip);
     out += "];\n";

@@ -11,6 +11,8 @@
 #include "taskmap/executors/thread_pool.hpp"
 #include "taskmap/graph.hpp"
 #include "taskmap/observer.hpp"
+#include "taskmap/observers/log_observer.hpp"
+#include "taskmap/observers/progress_observer.hpp"
 #include "taskmap/observers/trace_observer.hpp"
 #include "taskmap/reset.hpp"
 #include "taskmap/run_options.hpp"

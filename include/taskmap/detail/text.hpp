@@ -1,10 +1,8 @@
 #pragma once
-// Text helpers for the trace and DOT writers: UTF-8 checking, JSON string escaping, and the
-// message of a stored exception. Names come from users and may hold any bytes; a file we
-// write must still parse.
+// Text helpers for the trace and DOT writers: UTF-8 checking and JSON string escaping.
+// Names come from users and may hold any bytes; a file we write must still parse.
 
 #include <cstddef>
-#include <exception>
 #include <string>
 #include <string_view>
 
@@ -86,18 +84,6 @@ inline void append_json_string(std::string& out, std::string_view s) {
     ++i;
   }
   out += '"';
-}
-
-/// The message of a stored exception: what() of a std::exception, a fixed text otherwise.
-[[nodiscard]] inline std::string exception_message(const std::exception_ptr& error) {
-  if (!error) return {};
-  try {
-    std::rethrow_exception(error);
-  } catch (const std::exception& e) {
-    return e.what();
-  } catch (...) {
-    return "unknown exception (not derived from std::exception)";
-  }
 }
 
 }  // namespace taskmap::detail

@@ -23,6 +23,7 @@
 
 #include <fmt/format.h>
 
+#include "taskmap/detail/describe_exception.hpp"
 #include "taskmap/detail/text.hpp"
 #include "taskmap/errors.hpp"
 #include "taskmap/observer.hpp"
@@ -292,7 +293,7 @@ inline void TraceObserver::record_run(const ActiveRun& run, std::vector<Record> 
     const Record& ended = last != nullptr ? *last : first;
     if (ended.error) {
       e += ",\"error\":";
-      detail::append_json_string(e, detail::exception_message(ended.error));
+      detail::append_json_string(e, detail::describe_exception(ended.error));
     }
     if (last != nullptr && last->worker != first.worker) {
       fmt::format_to(std::back_inserter(e), ",\"ended_on_worker\":{}", last->worker);
