@@ -437,9 +437,13 @@ TEMPLATE_TEST_CASE("an observer that throws ends the run and leaves nothing runn
   };
   auto executor = make_executor<TestType>();
   auto g = create_graph<int>({{"a", fa}}, {{"a", {}}});
-  CHECK_THROWS_WITH(executor.run(g, {.observers = {std::make_shared<Throwing>()}}),
+  auto recorder = std::make_shared<Recorder>();
+  CHECK_THROWS_WITH(executor.run(g, {.observers = {recorder, std::make_shared<Throwing>()}}),
                     "observer broke");
   CHECK(g.status("a") == TaskStatus::pending);
+  // Every observer told of the start is told of the end, even of a run an observer broke.
+  CHECK(recorder->starts.size() == 1);
+  CHECK(recorder->ends.size() == 1);
   executor.run(g, {});
   CHECK(g.result("a") == 5);
 }

@@ -149,6 +149,30 @@ TEMPLATE_TEST_CASE("a running task finds itself in progress in the live log", "[
   CHECK(in_progress_before_end(log.path()) == InProgress{});
 }
 
+TEMPLATE_TEST_CASE("a sub-graph of the same name run from a task is a nested run", "[log]",
+                   TASKMAP_TEST_EXECUTORS) {
+  TempPath log("taskmap-nested");
+  auto executor = make_executor<TestType>();
+  const auto observer = log_to(log);
+  InProgress seen_after_inner;
+  auto g = create_graph<int>({{"outer",
+                               [&] {
+                                 // Both graphs are named "taskmap": the inner run must not
+                                 // make in_progress() forget that "outer" is running.
+                                 auto inner = create_graph<int>({{"inner", fa}}, {{"inner", {}}});
+                                 run(inner, {.observers = {observer}});
+                                 seen_after_inner = in_progress(log.path());
+                                 return inner.result("inner");
+                               }}},
+                             {{"outer", {}}});
+  executor.run(g, {.observers = {observer}});
+  CHECK(seen_after_inner == InProgress{{"outer"}, {}});
+  CHECK(in_progress(log.path()) == InProgress{});
+  const std::string text = read_file(log.path());
+  CHECK(text.find("starting nested run: 1 of 1 tasks") != std::string::npos);
+  CHECK(text.find("finished nested run: 1 succeeded") != std::string::npos);
+}
+
 TEMPLATE_TEST_CASE("tasks ready together are queued until they start", "[log]",
                    TASKMAP_TEST_EXECUTORS) {
   TempPath log("taskmap-queued");

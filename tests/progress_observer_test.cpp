@@ -8,6 +8,7 @@
 #include <regex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "executors.hpp"
@@ -186,6 +187,39 @@ TEMPLATE_TEST_CASE("one progress observer watches runs one after another", "[pro
   CHECK(lines[1].rfind(R"(two\nlines: 1/1 tasks done in )", 0) == 0);
   CHECK(lines[1].find(": 0 succeeded, 1 failed, 0 skipped, 0 cancelled (") != std::string::npos);
   CHECK(lines[2].rfind("first: 1/1 tasks done in ", 0) == 0);
+}
+
+TEST_CASE("one progress observer survives runs that overlap on several threads",
+          "[progress][stress]") {
+  Output out;
+  const auto observer = plain(out, 1ms);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&observer] {
+      for (int round = 0; round < 50; ++round) {
+        auto g = create_graph<int>({{"a", fa}, {"b", fb}}, {{"a", {}}, {"b", {"a"}}});
+        run(g, {.observers = {observer}});
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  CHECK(count_of(out.text(), " tasks done in ") == 200);  // one final line per run
+}
+
+TEST_CASE("a task may run a graph with its own run's progress observer", "[progress]") {
+  Output out;
+  const auto observer = plain(out, 1ms);
+  auto g = create_graph<int>(
+      {{"outer",
+        [&observer] {
+          auto inner = create_graph<int>({{"a", fa}}, {{"a", {}}}, {.name = "inner"});
+          run(inner, {.observers = {observer}});
+          return inner.result("a");
+        }}},
+      {{"outer", {}}}, {.name = "outer"});
+  run_parallel(g, {.ncores = 2, .observers = {observer}});
+  CHECK(g.result("outer") == 5);
+  CHECK(count_of(out.text(), " tasks done in ") == 2);
 }
 
 TEMPLATE_TEST_CASE("a run ended by an exception leaves the progress observer usable", "[progress]",

@@ -67,8 +67,10 @@ class Observer {
   /// Called once per event. An exception thrown here is not caught by the executor's task
   /// handling: it ends the run with that exception.
   virtual void on_event(const TaskEvent& event) = 0;
-  /// Called once per run that was not ended by an observer's exception, after the last
-  /// event and before raise_errors throws. Does nothing unless overridden.
+  /// Called once per run whose on_run_start was called, after the last event and before
+  /// raise_errors throws; also when an observer's exception ends the run (what this call
+  /// throws is then dropped: the first exception is the one the run throws). Does nothing
+  /// unless overridden.
   virtual void on_run_end(const RunInfo& /*run*/, const RunSummary& /*summary*/) {}
 };
 

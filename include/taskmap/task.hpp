@@ -63,7 +63,7 @@ class TaskPromiseBase : public CachedFrame {
   /// that, whichever thread resumes it (an I/O callback), the coroutine continues on the
   /// executor that runs it.
   template <class Awaitable>
-  decltype(auto) await_transform(Awaitable&& awaitable) noexcept {
+  decltype(auto) await_transform(Awaitable&& awaitable) {
     if constexpr (is_task_v<std::remove_cvref_t<Awaitable>> ||
                   std::is_base_of_v<SchedulerAware, std::remove_cvref_t<Awaitable>>) {
       return std::forward<Awaitable>(awaitable);

@@ -50,15 +50,36 @@ class EventSink {
       if (s == TaskStatus::pending || s == TaskStatus::cancelled) ++info_.pending;
     }
     info_.workers = workers;
-    for (const auto& observer : observers_) {
-      if (observer) observer->on_run_start(info_);
+    for (std::size_t i = 0; i < observers_.size(); ++i) {
+      if (!observers_[i]) continue;
+      try {
+        observers_[i]->on_run_start(info_);
+      } catch (...) {
+        // The run does not happen: those already told it started are told it ended.
+        for (std::size_t j = 0; j < i; ++j) {
+          try {
+            if (observers_[j]) observers_[j]->on_run_end(info_, RunSummary{});
+          } catch (...) {  // NOLINT(bugprone-empty-catch): the first exception is reported
+          }
+        }
+        throw;
+      }
     }
   }
 
-  /// Reports the end of a run.
-  void run_finished(const RunSummary& summary) const {
+  /// Reports the end of a run. With `quietly` (the run is ending by an observer's exception,
+  /// which the caller rethrows), every observer is told and their exceptions are dropped.
+  void run_finished(const RunSummary& summary, bool quietly = false) const {
     for (const auto& observer : observers_) {
-      if (observer) observer->on_run_end(info_, summary);
+      if (!observer) continue;
+      if (!quietly) {
+        observer->on_run_end(info_, summary);
+        continue;
+      }
+      try {
+        observer->on_run_end(info_, summary);
+      } catch (...) {  // NOLINT(bugprone-empty-catch): the first exception is the one reported
+      }
     }
   }
 

@@ -32,6 +32,7 @@ class FrameCache {
   FrameCache(const FrameCache&) = delete;
   FrameCache& operator=(const FrameCache&) = delete;
   ~FrameCache() {
+    destroyed_ = true;  // frames freed later on this thread (thread_local destructors) bypass it
     for (Node*& head : heads_) {
       while (head != nullptr) ::operator delete(std::exchange(head, head->next));
     }
@@ -41,12 +42,15 @@ class FrameCache {
 #if TASKMAP_FRAME_CACHE
     const std::size_t cls = (size - 1) / kGranule;
     if (cls < kClasses) {
-      FrameCache& cache = local();
-      if (Node* node = cache.heads_[cls]) {
-        cache.heads_[cls] = node->next;
-        --cache.counts_[cls];
-        return node;
+      if (!destroyed_) {
+        FrameCache& cache = local();
+        if (Node* node = cache.heads_[cls]) {
+          cache.heads_[cls] = node->next;
+          --cache.counts_[cls];
+          return node;
+        }
       }
+      // Whole size classes only: another thread's cache may keep this block for reuse.
       return ::operator new((cls + 1) * kGranule);
     }
 #endif
@@ -56,7 +60,7 @@ class FrameCache {
   static void deallocate(void* frame, std::size_t size) noexcept {
 #if TASKMAP_FRAME_CACHE
     const std::size_t cls = (size - 1) / kGranule;
-    if (cls < kClasses) {
+    if (cls < kClasses && !destroyed_) {
       FrameCache& cache = local();
       if (cache.counts_[cls] < kMaxPerClass) {
         cache.heads_[cls] = ::new (frame) Node{cache.heads_[cls]};
@@ -80,6 +84,7 @@ class FrameCache {
     return cache;
   }
 
+  static inline thread_local bool destroyed_ = false;
   Node* heads_[kClasses] = {};
   std::uint32_t counts_[kClasses] = {};
 };

@@ -161,9 +161,12 @@ class SequentialRun {
       ++summary_.cancelled;
       if (observed_) emit(EventKind::cancelled, task);
     });
-    if (observer_error_) std::rethrow_exception(observer_error_);
     summary_.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
         std::chrono::steady_clock::now() - start);
+    if (observer_error_) {
+      events_.run_finished(summary_, true);
+      std::rethrow_exception(observer_error_);
+    }
     events_.run_finished(summary_);
     finish_run(g_, options_, first_failure_);
     return summary_;

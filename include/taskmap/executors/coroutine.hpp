@@ -85,9 +85,17 @@ RunSummary CoroutineExecutor::run(TaskGraph<T>& graph, const RunOptions& options
         continue;
       }
       // Resume at once: the task's first step runs now, while `inputs` holds its values.
+      std::coroutine_handle<> handle;
+      try {
+        handle =
+            fn.start_coroutine(ctx, inputs, g.results[task], CoroutineDone{report, &on_done, task});
+      } catch (...) {  // no memory for its frame
+        std::exception_ptr error = std::current_exception();
+        complete(task, error);
+        continue;
+      }
       ++suspended;
-      fn.start_coroutine(ctx, inputs, g.results[task], CoroutineDone{report, &on_done, task})
-          .resume();
+      handle.resume();
     }
     const bool can_start = run.can_start();
     if (suspended == 0 && loop.empty() && !can_start) break;

@@ -25,9 +25,9 @@ class CoroutinePoolExecutor {
  public:
   /// A pool of `ncores` workers (0 = the hardware concurrency).
   explicit CoroutinePoolExecutor(std::size_t ncores = 0)
-      : pool_(std::make_unique<detail::WorkerPool>(
-            ncores != 0 ? ncores : ThreadPoolExecutor::default_workers())),
-        timers_(std::make_unique<detail::TimerService>()) {}
+      : timers_(std::make_unique<detail::TimerService>()),
+        pool_(std::make_unique<detail::WorkerPool>(
+            ncores != 0 ? ncores : ThreadPoolExecutor::default_workers())) {}
 
   /// Runs every pending (or cancelled) task whose ancestors have not failed; the calling
   /// thread waits. `options.ncores` is ignored: the pool's size applies.
@@ -45,8 +45,8 @@ class CoroutinePoolExecutor {
 
  private:
   // Destroyed in reverse order: the timer thread stops after the workers have joined.
-  std::unique_ptr<detail::WorkerPool> pool_;
   std::unique_ptr<detail::TimerService> timers_;
+  std::unique_ptr<detail::WorkerPool> pool_;
 };
 
 static_assert(Executor<CoroutinePoolExecutor>);

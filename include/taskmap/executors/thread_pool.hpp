@@ -175,18 +175,22 @@ class ParallelRun final : public PoolJob, public Scheduler {
     return in_flight_.load(std::memory_order_seq_cst) == 0;
   }
 
-  /// After the pool returned: counts, cancellation, and the first failure.
+  /// After the pool returned: counts and cancellation.
   void finish(RunSummary& summary) {
     for (const Slot& slot : slots_) {
       summary.succeeded += slot.succeeded;
       summary.failed += slot.failed;
       summary.skipped += slot.skipped;
     }
-    if (observer_error_) std::rethrow_exception(observer_error_);
     cancel_pending(g_, options_, [&](std::uint32_t task) {
       ++summary.cancelled;
       emit(EventKind::cancelled, task, 0);
     });
+  }
+
+  /// The first exception an observer threw during the run (after finish()), or null.
+  [[nodiscard]] const std::exception_ptr& observer_error() const noexcept {
+    return observer_error_;
   }
 
   [[nodiscard]] EventSink& events() noexcept { return events_; }
@@ -403,9 +407,15 @@ class ParallelRun final : public PoolJob, public Scheduler {
     if (timers_ != nullptr && fn.is_coroutine()) {
       // Start the coroutine here; when it waits, this worker moves on, and whichever worker
       // resumes it last finishes the task (still in flight until then).
-      const std::coroutine_handle<> handle =
-          fn.start_coroutine(ctx, slot.inputs, g_.results[task],
-                             CoroutineDone{&ParallelRun::coroutine_done, this, task});
+      std::coroutine_handle<> handle;
+      try {
+        handle = fn.start_coroutine(ctx, slot.inputs, g_.results[task],
+                                    CoroutineDone{&ParallelRun::coroutine_done, this, task});
+      } catch (...) {  // no memory for its frame
+        g_.results[task].reset();
+        g_.errors[task] = std::current_exception();
+        return finish(worker, task, false);
+      }
       SchedulerScope scope(this);
       slot.starting = task;
       handle.resume();
@@ -566,6 +576,10 @@ RunSummary run_on_pool(WorkerPool& pool, TimerService* timers, TaskGraph<T>& gra
   job.finish(summary);
   summary.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
       std::chrono::steady_clock::now() - start);
+  if (job.observer_error()) {
+    job.events().run_finished(summary, true);
+    std::rethrow_exception(job.observer_error());
+  }
   job.events().run_finished(summary);
   finish_run(g, options, job.first_failure());
   return summary;

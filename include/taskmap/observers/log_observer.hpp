@@ -141,6 +141,11 @@ class LogObserver : public Observer {
   LogOptions options_;
   detail::LogFile file_;
   std::mutex mutex_;
+  // Runs going on per graph name: a run that starts while another of the same graph is open
+  // (a task running a sub-graph with the same observer, both named "taskmap") is written as
+  // a nested run, which in_progress() does not take for a fresh start.
+  std::mutex runs_mutex_;
+  std::map<std::string, std::size_t, std::less<>> open_runs_;
 };
 
 /// What a log says is going on: tasks started and not ended, and tasks queued and not
@@ -155,10 +160,11 @@ struct InProgress {
 /// each task wins: `queueing` makes it queued, `starting task` in progress, and finished,
 /// failed, skipped or cancelled neither. A `starting run:` or `finished run:` line of a
 /// graph forgets what came before from that graph, so a crashed run earlier in the same
-/// file does not stay in progress forever. Only complete lines count (a line being written
-/// is left for the next read); lines LogObserver does not write are skipped.
-/// Events below the observer's level were never written: queued tasks need LogLevel::debug.
-/// Throws: Error naming the path and the reason when the file cannot be read.
+/// file does not stay in progress forever (a run started while another of the same graph
+/// name is open on the same observer is logged as a nested run and forgets nothing). Only complete
+/// lines count (a line being written is left for the next read); lines LogObserver does not write
+/// are skipped. Events below the observer's level were never written: queued tasks need
+/// LogLevel::debug. Throws: Error naming the path and the reason when the file cannot be read.
 /// Thread safety: any thread or process may call it while the log is being written.
 [[nodiscard]] InProgress in_progress(const std::filesystem::path& log);
 
@@ -222,7 +228,14 @@ inline int LogFile::write(std::string_view data) noexcept {
 #endif
 
 /// What a log line says.
-enum class LogLineKind : std::uint8_t { queued, started, ended, run_started, run_ended };
+enum class LogLineKind : std::uint8_t {
+  queued,
+  started,
+  ended,
+  run_started,
+  run_ended,
+  nested_run
+};
 
 /// One parsed log line; the views point into the line and are still escaped.
 struct LogLine {
@@ -247,6 +260,8 @@ inline constexpr LogVerb log_verbs[] = {
     {LogLevel::warning, "cancelled task ", LogLineKind::ended},
     {LogLevel::info, "starting run: ", LogLineKind::run_started},
     {LogLevel::info, "finished run: ", LogLineKind::run_ended},
+    {LogLevel::info, "starting nested run: ", LogLineKind::nested_run},
+    {LogLevel::info, "finished nested run: ", LogLineKind::nested_run},
 };
 
 /// Parses `<LEVEL> - worker <id>: <message>`; false unless the message is one LogObserver
@@ -267,8 +282,9 @@ inline bool parse_log_tail(std::string_view tail, LogLine& out) noexcept {
     for (const LogVerb& verb : log_verbs) {
       if (verb.level != level || rest.substr(0, verb.prefix.size()) != verb.prefix) continue;
       out.kind = verb.kind;
-      const bool run_line =
-          verb.kind == LogLineKind::run_started || verb.kind == LogLineKind::run_ended;
+      const bool run_line = verb.kind == LogLineKind::run_started ||
+                            verb.kind == LogLineKind::run_ended ||
+                            verb.kind == LogLineKind::nested_run;
       out.task = run_line ? std::string_view() : rest.substr(verb.prefix.size());
       return true;
     }
@@ -303,6 +319,7 @@ class LogReader {
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // a CRLF copy of a log
     LogLine parsed;
     if (!parse_log_line(line, parsed)) return;
+    if (parsed.kind == LogLineKind::nested_run) return;
     auto graph = graphs_.find(parsed.graph);
     if (parsed.kind == LogLineKind::run_started || parsed.kind == LogLineKind::run_ended) {
       if (graph != graphs_.end()) graphs_.erase(graph);
@@ -351,11 +368,18 @@ inline void LogObserver::begin_line(fmt::memory_buffer& out,
 }
 
 inline void LogObserver::on_run_start(const RunInfo& run) {
+  bool nested = false;
+  {
+    std::lock_guard lock(runs_mutex_);
+    auto open = open_runs_.find(run.graph);
+    if (open == open_runs_.end()) open = open_runs_.emplace(std::string(run.graph), 0).first;
+    nested = open->second++ > 0;
+  }
   if (!wants(LogLevel::info)) return;
   fmt::memory_buffer line;
   begin_line(line, std::chrono::system_clock::now(), run.graph, LogLevel::info, 0);
-  fmt::format_to(fmt::appender(line), "starting run: {} of {} tasks on {} workers\n", run.pending,
-                 run.tasks, run.workers);
+  fmt::format_to(fmt::appender(line), "starting {}run: {} of {} tasks on {} workers\n",
+                 nested ? "nested " : "", run.pending, run.tasks, run.workers);
   write(line);
 }
 
@@ -407,13 +431,22 @@ inline void LogObserver::on_event(const TaskEvent& event) {
 }
 
 inline void LogObserver::on_run_end(const RunInfo& run, const RunSummary& summary) {
+  bool nested = false;
+  {
+    std::lock_guard lock(runs_mutex_);
+    const auto open = open_runs_.find(run.graph);
+    if (open != open_runs_.end()) {
+      nested = --open->second > 0;
+      if (!nested) open_runs_.erase(open);
+    }
+  }
   if (!wants(LogLevel::info)) return;
   fmt::memory_buffer line;
   begin_line(line, std::chrono::system_clock::now(), run.graph, LogLevel::info, 0);
   fmt::format_to(fmt::appender(line),
-                 "finished run: {} succeeded, {} failed, {} skipped, {} cancelled in {:.3f} s\n",
-                 summary.succeeded, summary.failed, summary.skipped, summary.cancelled,
-                 std::chrono::duration<double>(summary.elapsed).count());
+                 "finished {}run: {} succeeded, {} failed, {} skipped, {} cancelled in {:.3f} s\n",
+                 nested ? "nested " : "", summary.succeeded, summary.failed, summary.skipped,
+                 summary.cancelled, std::chrono::duration<double>(summary.elapsed).count());
   write(line);
 }
 

@@ -160,8 +160,14 @@ inline ProgressObserver::~ProgressObserver() {
 }
 
 inline void ProgressObserver::on_run_start(const RunInfo& run) {
-  stop_ticker();  // a run that ended by an exception left its ticker going
-  std::lock_guard lock(mutex_);
+  std::unique_lock lock(mutex_);
+  // A run that ended by an exception left its ticker going, or a run on another thread is
+  // still going on (the counts then mix): stop that ticker before starting this one.
+  while (ticker_.joinable()) {
+    lock.unlock();
+    stop_ticker();
+    lock.lock();
+  }
   if (line_open_) emit("\n");
   line_open_ = false;
   drawn_width_ = 0;

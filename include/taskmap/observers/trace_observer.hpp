@@ -40,13 +40,14 @@ namespace taskmap {
 /// instant event. Timestamps are microseconds since the observer's first run started.
 ///
 /// During a run, events are only buffered. The file is rewritten at the end of every run
-/// with every run the observer has seen, and by the destructor when a run was ended by an
-/// exception (it then shows what happened up to the exception; tasks still running are
-/// slices with status "unfinished").
+/// with every run the observer has seen (also a run ended by an observer's exception: tasks
+/// still running then are slices with status "unfinished"), and by the destructor if a run
+/// never reported its end.
 ///
 /// Thread safety: the executor's calls may come from any thread. Runs that share an
 /// observer may overlap in time when their graphs have distinct names; events are told
-/// apart by graph name.
+/// apart by graph name. A run of a graph started while a run of the same graph name is open
+/// (a task running a sub-graph with this observer) is recorded as part of the open run.
 class TraceObserver : public Observer {
  public:
   /// Writes an empty trace to `path` at once, so a bad path is reported before any run.
@@ -90,6 +91,7 @@ class TraceObserver : public Observer {
     std::size_t number;  // the trace's pid
     std::size_t workers;
     std::int64_t start;
+    std::size_t nested = 0;  // runs of the same graph started inside this one, still open
   };
 
   static std::int64_t now() noexcept;
@@ -166,14 +168,13 @@ inline void TraceObserver::on_run_start(const RunInfo& run) {
   const std::lock_guard lock(mutex_);
   const std::int64_t start = now();
   if (runs_ == 0) epoch_ = start;
-  // A run of this graph that is still open was ended by an exception: close it.
-  for (auto it = active_.begin(); it != active_.end();) {
-    if (it->graph == run.graph) {
-      record_run(*it, drain(it->graph), start, nullptr);
-      it = active_.erase(it);
-    } else {
-      ++it;
-    }
+  // A run of a graph whose run is still open (a task running a sub-graph of the same name
+  // with this observer; both default to "taskmap") is recorded as part of the open one.
+  const auto open = std::find_if(active_.begin(), active_.end(),
+                                 [&](const ActiveRun& r) { return r.graph == run.graph; });
+  if (open != active_.end()) {
+    ++open->nested;
+    return;
   }
   active_.push_back({std::string(run.graph), ++runs_, run.workers, start});
 }
@@ -198,6 +199,10 @@ inline void TraceObserver::on_run_end(const RunInfo& run, const RunSummary& summ
   const std::int64_t end = now();
   auto it = std::find_if(active_.rbegin(), active_.rend(),
                          [&](const ActiveRun& r) { return r.graph == run.graph; });
+  if (it != active_.rend() && it->nested > 0) {
+    --it->nested;  // the end of a nested run: the open run records its events
+    return;
+  }
   if (it != active_.rend()) {
     record_run(*it, drain(run.graph), end, &summary);
     active_.erase(std::next(it).base());
