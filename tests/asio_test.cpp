@@ -473,16 +473,7 @@ TEST_CASE("use_task outside a taskmap executor throws", "[asio][errors]") {
     }
   };
   Task<void> t = driver();
-  struct Root {
-    struct promise_type {
-      Root get_return_object() { return {}; }
-      std::suspend_never initial_suspend() noexcept { return {}; }
-      std::suspend_never final_suspend() noexcept { return {}; }
-      void return_void() {}
-      void unhandled_exception() { std::terminate(); }
-    };
-  };
-  [](Task<void>& task) -> Root { co_await std::move(task); }(t);
+  start_outside_executor(t);
   REQUIRE(message.has_value());
   CHECK(message->find("taskmap::use_task") != std::string::npos);
 }

@@ -338,21 +338,7 @@ TEST_CASE("sleep_for and yield outside an executor throw", "[coroutine][errors]"
     }
   };
   Task<void> t = driver();
-  struct Starter {
-    static void start(Task<void>& task) {
-      struct Root {
-        struct promise_type {
-          Root get_return_object() { return {}; }
-          std::suspend_never initial_suspend() noexcept { return {}; }
-          std::suspend_never final_suspend() noexcept { return {}; }
-          void return_void() {}
-          void unhandled_exception() { std::terminate(); }
-        };
-      };
-      [](Task<void>& inner) -> Root { co_await std::move(inner); }(task);
-    }
-  };
-  Starter::start(t);
+  start_outside_executor(t);
   REQUIRE(message.has_value());
   CHECK(message->find("sleep_for") != std::string::npos);
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "file_support.hpp"
+#include "json.hpp"
 #include "test_support.hpp"
 
 using namespace taskmap;
@@ -76,24 +77,6 @@ std::size_t count(const std::string& text, const std::string& what) {
   return n;
 }
 
-void append_utf8(std::string& out, unsigned long cp) {
-  if (cp < 0x80) {
-    out += static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    out += static_cast<char>(0xC0 | (cp >> 6));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    out += static_cast<char>(0xE0 | (cp >> 12));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    out += static_cast<char>(0xF0 | (cp >> 18));
-    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out += static_cast<char>(0x80 | (cp & 0x3F));
-  }
-}
-
 std::string xml_unescape(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -115,9 +98,9 @@ std::string xml_unescape(std::string_view s) {
     } else if (entity == "apos") {
       out += '\'';
     } else if (entity.size() > 2 && entity[0] == '#' && entity[1] == 'x') {
-      append_utf8(out, std::stoul(entity.substr(2), nullptr, 16));
+      json::append_utf8(out, static_cast<std::uint32_t>(std::stoul(entity.substr(2), nullptr, 16)));
     } else if (entity.size() > 1 && entity[0] == '#') {
-      append_utf8(out, std::stoul(entity.substr(1)));
+      json::append_utf8(out, static_cast<std::uint32_t>(std::stoul(entity.substr(1))));
     } else {
       FAIL("unknown entity &" << entity << ";");
     }

@@ -1,6 +1,7 @@
 #pragma once
 // Shared fixtures: the functions of Python taskmap's test suite, and small helpers.
 
+#include <coroutine>
 #include <exception>
 #include <set>
 #include <stdexcept>
@@ -46,6 +47,21 @@ bool holds(const std::exception_ptr& error) {
 
 inline std::set<std::string> as_set(const std::vector<std::string>& names) {
   return {names.begin(), names.end()};
+}
+
+/// Starts `task` on the calling thread outside any executor and runs it until it first
+/// suspends or ends (for tests of what awaitables do without a scheduler).
+inline void start_outside_executor(taskmap::Task<void>& task) {
+  struct Root {
+    struct promise_type {
+      Root get_return_object() { return {}; }
+      std::suspend_never initial_suspend() noexcept { return {}; }
+      std::suspend_never final_suspend() noexcept { return {}; }
+      void return_void() {}
+      void unhandled_exception() { std::terminate(); }
+    };
+  };
+  [](taskmap::Task<void>& inner) -> Root { co_await std::move(inner); }(task);
 }
 
 }  // namespace taskmap_test
