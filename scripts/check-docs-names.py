@@ -101,14 +101,38 @@ def strip_templates(statement):
     return statement
 
 
+def strip_requires(statement):
+    """Removes a leading requires-clause: `requires (expr)` or `requires A<T> && B<T>`."""
+    s = statement.lstrip()
+    while s.startswith("requires") and not IDENT.match(s[len("requires"):]):
+        s = s[len("requires"):].lstrip()
+        while True:
+            if s.startswith("("):
+                depth, j = 0, 0
+                for j, ch in enumerate(s):
+                    depth += {"(": 1, ")": -1}.get(ch, 0)
+                    if depth == 0:
+                        break
+                s = s[j + 1 :].lstrip()
+            else:
+                m = re.match(r"[A-Za-z_:][A-Za-z0-9_:]*\s*(<[^;{()]*?>)?", s)
+                if not m:
+                    break
+                s = s[m.end() :].lstrip()
+            if s.startswith("&&") or s.startswith("||"):
+                s = s[2:].lstrip()
+                continue
+            break
+    return s
+
+
 def drop_attributes(statement):
     return re.sub(r"\[\[.*?\]\]", " ", statement, flags=re.S)
 
 
 def function_name(statement):
     """The unqualified name declared by a function declaration, or None."""
-    s = drop_attributes(strip_templates(statement))
-    s = re.sub(r"\brequires\b.*", "", s, flags=re.S) if "(" not in s.split("requires")[0] else s
+    s = strip_requires(drop_attributes(strip_templates(statement)))
     depth = 0
     for k, ch in enumerate(s):
         if ch == "<":
@@ -129,9 +153,11 @@ def function_name(statement):
 
 
 class Scanner:
-    def __init__(self, path, rel):
+    """Collects the public names one header declares."""
+
+    def __init__(self, path):
         self.path = path
-        self.rel = rel
+        self.code = ""
         self.names = []  # (name, line)
 
     def add(self, name, pos):
@@ -278,9 +304,12 @@ class Scanner:
             return
         if "(" in s.split("=")[0]:
             name = function_name(s)
-            if name and name != class_name:
-                self.add(name, pos)
-            return
+            if name or re.search(r"\boperator\b", s):
+                if name and name != class_name:
+                    self.add(name, pos)
+                return
+            # No declarator before a parenthesis: a data member such as
+            # `std::function<void()> callback;`.
         head = re.split(r"[={]", s, maxsplit=1)[0].strip()
         m = re.search(r"([A-Za-z_][A-Za-z0-9_]*)\s*(\[[^\]]*\])?\s*$", head)
         if m:
@@ -317,7 +346,7 @@ def main(argv):
         rel = header.relative_to(root)
         if "detail" in rel.parts:
             continue
-        for name, line in Scanner(header, rel).scan():
+        for name, line in Scanner(header).scan():
             declared.setdefault(name, f"{rel}:{line}")
     if list_all:
         for name, where in sorted(declared.items(), key=lambda item: item[1]):
