@@ -21,3 +21,22 @@ install(FILES
   "${PROJECT_BINARY_DIR}/taskmapConfig.cmake"
   "${PROJECT_BINARY_DIR}/taskmapConfigVersion.cmake"
   DESTINATION "${TASKMAP_CMAKE_DIR}")
+
+# pkg-config: share/pkgconfig (arch-independent, taskmap has no library). prefix is written
+# relative to ${pcfiledir} so the file stays right after `cmake --install --prefix` or a move.
+set(TASKMAP_PC_DIR "${CMAKE_INSTALL_DATADIR}/pkgconfig")
+if(IS_ABSOLUTE "${TASKMAP_PC_DIR}")
+  set(TASKMAP_PC_PREFIX "${CMAKE_INSTALL_PREFIX}")
+else()
+  file(RELATIVE_PATH _taskmap_pc_up "/${TASKMAP_PC_DIR}" "/")
+  string(REGEX REPLACE "/$" "" _taskmap_pc_up "${_taskmap_pc_up}")
+  set(TASKMAP_PC_PREFIX "\${pcfiledir}/${_taskmap_pc_up}")
+endif()
+if(IS_ABSOLUTE "${CMAKE_INSTALL_INCLUDEDIR}")
+  set(TASKMAP_PC_INCLUDEDIR "${CMAKE_INSTALL_INCLUDEDIR}")
+else()
+  set(TASKMAP_PC_INCLUDEDIR "\${prefix}/${CMAKE_INSTALL_INCLUDEDIR}")
+endif()
+configure_file("${PROJECT_SOURCE_DIR}/cmake/taskmap.pc.in" "${PROJECT_BINARY_DIR}/taskmap.pc"
+  @ONLY)
+install(FILES "${PROJECT_BINARY_DIR}/taskmap.pc" DESTINATION "${TASKMAP_PC_DIR}")

@@ -459,13 +459,20 @@ class [[nodiscard]] AsioAwaitable : public SchedulerAware {
 }  // namespace detail
 }  // namespace taskmap
 
+// \cond hides this specialization of Asio's own trait from Doxygen, which does not read Asio
+// and so cannot place it; use_task's documentation says what it does.
+/// \cond
 /// Makes taskmap::use_task a completion token: the initiating function returns an awaitable
 /// that starts the operation when a coroutine task awaits it.
 template <class R, class... Args>
 class asio::async_result<taskmap::use_task_t, R(Args...)> {
  public:
+  /// What the initiating function returns: an awaitable that yields the completion's values,
+  /// an error among them thrown instead.
   using return_type = taskmap::detail::AsioAwaitable<std::decay_t<Args>...>;
 
+  /// Packages the operation so that it starts when the awaitable is awaited, and cancels it
+  /// when the token's stop_token is triggered.
   template <class Initiation, class... InitArgs>
   static return_type initiate(Initiation&& initiation, taskmap::use_task_t token,
                               InitArgs&&... args) {
@@ -477,3 +484,4 @@ class asio::async_result<taskmap::use_task_t, R(Args...)> {
                        token.stop_token());
   }
 };
+/// \endcond

@@ -25,6 +25,7 @@ enum class RankDir : std::uint8_t { top_to_bottom, left_to_right, bottom_to_top,
 
 /// Options of to_dot; an aggregate: `to_dot(g, {.rankdir = RankDir::left_to_right})`.
 struct DotOptions {
+  /// Which way dependency edges point in the drawing.
   RankDir rankdir = RankDir::top_to_bottom;
   /// Draw a legend: one node per status in its colour.
   bool legend = true;

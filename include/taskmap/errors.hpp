@@ -28,10 +28,14 @@ class MissingDependencyError : public GraphError {
  public:
   /// One missing edge: `dependent` depends on `missing`, which is not a task.
   struct Edge {
+    /// The task that names the missing one among its dependencies.
     std::string dependent;
+    /// The name that is not a task.
     std::string missing;
+    /// Equal when both names are.
     friend bool operator==(const Edge&, const Edge&) = default;
   };
+  /// `edges` should come sorted, as edges() promises.
   MissingDependencyError(std::string message, std::vector<Edge> edges)
       : GraphError(std::move(message)), edges_(std::move(edges)) {}
   /// Every missing edge, sorted by missing name then dependent.
@@ -44,6 +48,7 @@ class MissingDependencyError : public GraphError {
 /// The dependencies form a cycle (self-loops included).
 class CycleError : public GraphError {
  public:
+  /// `cycle` is the path, first task repeated at the end, as cycle() returns it.
   CycleError(std::string message, std::vector<std::string> cycle)
       : GraphError(std::move(message)), cycle_(std::move(cycle)) {}
   /// The cycle as a path that ends where it starts, each task depending on the next:
@@ -57,6 +62,7 @@ class CycleError : public GraphError {
 /// Base of the errors that carry a list of task names.
 class TaskListError : public GraphError {
  public:
+  /// `tasks` should come sorted, as tasks() promises.
   TaskListError(std::string message, std::vector<std::string> tasks)
       : GraphError(std::move(message)), tasks_(std::move(tasks)) {}
   /// The offending task names, sorted.
@@ -88,6 +94,7 @@ class DuplicateTaskError : public TaskListError {
 /// exception that task threw (`std::rethrow_if_nested` or `original()` reach it).
 class TaskError : public Error {
  public:
+  /// `original` is what `task` threw.
   TaskError(std::string message, std::string task, std::exception_ptr original)
       : Error(std::move(message)), task_(std::move(task)), original_(std::move(original)) {}
   /// The failed task.
@@ -103,6 +110,7 @@ class TaskError : public Error {
 /// The error recorded for a skipped task: an ancestor failed, so the task never ran.
 class AncestorFailed : public Error {
  public:
+  /// The message names `ancestor`, the failed task.
   explicit AncestorFailed(std::string ancestor)
       : Error("Ancestor task " + ancestor + " failed; task not run"),
         ancestor_(std::move(ancestor)) {}
@@ -116,11 +124,13 @@ class AncestorFailed : public Error {
 /// A task was fed a number of values its function cannot take.
 class ArityError : public Error {
  public:
+  /// `task`'s function takes `expected` values and was fed `received`.
   ArityError(std::string message, std::string task, std::size_t expected, std::size_t received)
       : Error(std::move(message)),
         task_(std::move(task)),
         expected_(expected),
         received_(received) {}
+  /// The task whose function was fed the wrong number of values.
   [[nodiscard]] const std::string& task() const noexcept { return task_; }
   /// How many values the function takes.
   [[nodiscard]] std::size_t expected() const noexcept { return expected_; }
@@ -136,6 +146,7 @@ class ArityError : public Error {
 /// In a `std::any` graph, a fed value does not hold the type the parameter asks for.
 class TypeError : public Error {
  public:
+  /// The value fed to `task` at `position` holds `actual`, not `expected`.
   TypeError(std::string message, std::string task, std::size_t position, std::string expected,
             std::string actual)
       : Error(std::move(message)),
@@ -143,6 +154,7 @@ class TypeError : public Error {
         position_(position),
         expected_(std::move(expected)),
         actual_(std::move(actual)) {}
+  /// The task fed the wrong type.
   [[nodiscard]] const std::string& task() const noexcept { return task_; }
   /// Zero-based index of the parameter among the fed values.
   [[nodiscard]] std::size_t position() const noexcept { return position_; }
@@ -161,8 +173,10 @@ class TypeError : public Error {
 /// `TaskGraph::result` was asked for a task that has no value.
 class BadResultAccess : public Error {
  public:
+  /// `task` is the task asked for.
   BadResultAccess(std::string message, std::string task)
       : Error(std::move(message)), task_(std::move(task)) {}
+  /// The task that has no value.
   [[nodiscard]] const std::string& task() const noexcept { return task_; }
 
  private:

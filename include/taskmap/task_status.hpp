@@ -37,6 +37,8 @@ enum class TaskStatus : std::uint8_t {
   return "unknown";
 }
 
+/// Writes to_string(status), so a status prints as `done`, `failed`, ... in streams and test
+/// messages.
 inline std::ostream& operator<<(std::ostream& os, TaskStatus status) {
   return os << to_string(status);
 }

@@ -151,8 +151,11 @@ class LogObserver : public Observer {
 /// What a log says is going on: tasks started and not ended, and tasks queued and not
 /// started.
 struct InProgress {
+  /// Tasks whose last line says `starting task`.
   std::set<std::string> in_progress;
+  /// Tasks whose last line says `queueing`.
   std::set<std::string> queued;
+  /// Equal when both sets are.
   friend bool operator==(const InProgress&, const InProgress&) = default;
 };
 

@@ -35,7 +35,7 @@ namespace taskmap {
 /// How a ProgressObserver shows progress.
 enum class ProgressMode : std::uint8_t {
   automatic,  ///< `terminal` when the stream is a terminal, `plain` otherwise
-  terminal,   ///< one line redrawn in place with '\r', at most every redraw_interval
+  terminal,   ///< one line redrawn in place (carriage return), at most every redraw_interval
   plain,      ///< a new line every report_interval, for log files and CI
 };
 
@@ -43,6 +43,7 @@ enum class ProgressMode : std::uint8_t {
 struct ProgressOptions {
   /// Where progress goes. It must stay open while the observer lives; it is not closed.
   std::FILE* stream = stderr;
+  /// Terminal bar, plain lines, or chosen by whether `stream` is a terminal.
   ProgressMode mode = ProgressMode::automatic;
   /// Terminal mode: time between redraws of the bar.
   std::chrono::milliseconds redraw_interval{100};
