@@ -1,7 +1,8 @@
 // The executors benchmark: every taskmap executor on the four shapes of the core benchmark
 // (bench/shapes.hpp), in ns per task, next to oneTBB's flow graph measured in the same
-// binary, plus a few single-purpose measurements. bench/report.py turns the JSON output into the
-// tables of docs/benchmarks.md ("Executors").
+// binary (and Taskflow's executor when built with TASKMAP_BENCH_TASKFLOW_INCLUDE), plus a few
+// single-purpose measurements. bench/report.py turns the JSON output into the tables of
+// docs/benchmarks.md ("Executors").
 //
 // Registered in this order: tiny runs, CPU-bound scaling and sleepers first (short, and the
 // most sensitive to other load), then, per shape (<shape> = independent, chain, binary_tree,
@@ -13,6 +14,10 @@
 //                             built once per shape and reused (a continue_node resets its
 //                             predecessor count when it fires); timed: arena.execute of the
 //                             try_put on every source + wait_for_all.
+//   BM_taskflow/<shape>       Taskflow (only when built with TASKMAP_BENCH_TASKFLOW_INCLUDE):
+//                             one task per task, one precede per dependency, tf::Executor of 2
+//                             workers; the taskflow is built once per shape and reused; timed:
+//                             executor.run(taskflow).wait().
 //   BM_async_coro/<shape>     taskmap::run_async(g), coroutine tasks (return Task<int>,
 //                             co_return at once)
 //   BM_coropool_coro/<shape>  CoroutinePoolExecutor pool{2} (reused), coroutine tasks
@@ -24,7 +29,8 @@
 //   BM_observers_default      taskmap::run(g) again (same as BM_seq_plain), as the reference
 // Tiny runs (a 1-task graph, µs per run; "hot": run after run; "parked": 2 ms pause before
 // each run, so idle workers have gone to sleep):
-//   BM_tiny_seq, BM_tiny_pool/hot, BM_tiny_pool/parked, BM_tiny_tbb/hot, BM_tiny_tbb/parked
+//   BM_tiny_seq, BM_tiny_pool/hot, BM_tiny_pool/parked, BM_tiny_tbb/hot, BM_tiny_tbb/parked,
+//   BM_tiny_taskflow/hot, BM_tiny_taskflow/parked
 // CPU-bound scaling (64 independent tasks of ~50 µs of arithmetic each; ms per run):
 //   BM_cpu_seq, BM_cpu_run_parallel/1, BM_cpu_run_parallel/2 (run_parallel makes its pool per
 //   call), BM_cpu_pool/2 (reused ThreadPoolExecutor)
@@ -68,6 +74,10 @@
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/version.h>
+#endif
+
+#if TASKMAP_BENCH_HAVE_TASKFLOW
+#include <taskflow/taskflow.hpp>
 #endif
 
 namespace {
@@ -198,6 +208,49 @@ class TbbGraph {
 #endif
 
 // ---------------------------------------------------------------------------------------
+// Taskflow graph of a shape
+
+#if TASKMAP_BENCH_HAVE_TASKFLOW
+
+tf::Executor& taskflow_executor() {
+  static tf::Executor executor(kWorkers);
+  return executor;
+}
+
+/// A shape as a taskflow: one static task per task, one precede per dependency. Run again
+/// and again (a taskflow is reusable once its run has finished).
+class TaskflowGraph {
+ public:
+  explicit TaskflowGraph(const bench::Shape& shape) : results_(shape.size(), 0) {
+    std::vector<tf::Task> tasks;
+    tasks.reserve(shape.size());
+    int* const results = results_.data();
+    for (std::uint32_t i = 0; i < shape.size(); ++i) {
+      const bench::Shape* const s = &shape;
+      tasks.push_back(taskflow_.emplace([s, results, i] { compute_into(*s, results, i); }));
+    }
+    for (std::uint32_t i = 0; i < shape.size(); ++i) {
+      for (const std::uint32_t d : shape.deps[i]) tasks[d].precede(tasks[i]);
+    }
+  }
+  TaskflowGraph(const TaskflowGraph&) = delete;
+  TaskflowGraph& operator=(const TaskflowGraph&) = delete;
+
+  /// One run: the measured operation.
+  void run() { taskflow_executor().run(taskflow_).wait(); }
+
+  [[nodiscard]] int max_result() const {
+    return *std::max_element(results_.begin(), results_.end());
+  }
+
+ private:
+  std::vector<int> results_;
+  tf::Taskflow taskflow_;
+};
+
+#endif
+
+// ---------------------------------------------------------------------------------------
 // Per-shape data, built on first use (bench::ShapeCache keeps one shape at a time).
 
 class ShapeData {
@@ -222,14 +275,23 @@ class ShapeData {
     return *tbb_;
   }
 #endif
+#if TASKMAP_BENCH_HAVE_TASKFLOW
+  TaskflowGraph& taskflow() {
+    if (!taskflow_) taskflow_ = std::make_unique<TaskflowGraph>(shape_);
+    return *taskflow_;
+  }
+#endif
 
  private:
   bench::Shape shape_;
   std::optional<taskmap::TaskGraph<int>> plain_;
   std::optional<taskmap::TaskGraph<int>> coroutine_;
-  // The oneTBB graph refers to shape_: declared after it, destroyed before.
+  // The other libraries' graphs refer to shape_: declared after it, destroyed before.
 #if TASKMAP_BENCH_HAVE_TBB
   std::unique_ptr<TbbGraph> tbb_;
+#endif
+#if TASKMAP_BENCH_HAVE_TASKFLOW
+  std::unique_ptr<TaskflowGraph> taskflow_;
 #endif
 };
 
@@ -281,7 +343,7 @@ void BM_taskmap(benchmark::State& state, ShapeId id, Exec exec, Style style,
   timer.report_per_task(data.size());
 }
 
-/// Times the runs of another library's graph of the shape (TbbGraph).
+/// Times the runs of another library's graph of the shape (TbbGraph, TaskflowGraph).
 template <class Graph>
 [[maybe_unused]] void time_library_graph(benchmark::State& state, const ShapeData& data, Graph& g,
                                          const char* wrong_result) {
@@ -306,6 +368,13 @@ template <class Graph>
 void BM_tbb_flow(benchmark::State& state, ShapeId id) {
   ShapeData& data = data_for(id);
   time_library_graph(state, data, data.tbb(), "tbb: wrong result");
+}
+#endif
+
+#if TASKMAP_BENCH_HAVE_TASKFLOW
+void BM_taskflow(benchmark::State& state, ShapeId id) {
+  ShapeData& data = data_for(id);
+  time_library_graph(state, data, data.taskflow(), "taskflow: wrong result");
 }
 #endif
 
@@ -353,7 +422,7 @@ void BM_tiny_taskmap(benchmark::State& state, Exec exec, Idle idle) {
   state.counters["us_per_run"] = timer.mean() * 1e6;
 }
 
-/// A 1-task graph of another library (TbbGraph).
+/// A 1-task graph of another library (TbbGraph, TaskflowGraph).
 template <class Graph>
 [[maybe_unused]] void BM_tiny_library(benchmark::State& state, Idle idle) {
   const bench::Shape shape = bench::independent(1);
@@ -533,6 +602,9 @@ void register_shapes() {
 #if TASKMAP_BENCH_HAVE_TBB
     common(bench::register_on_shape("BM_tbb_flow", id, BM_tbb_flow));
 #endif
+#if TASKMAP_BENCH_HAVE_TASKFLOW
+    common(bench::register_on_shape("BM_taskflow", id, BM_taskflow));
+#endif
     add("BM_async_plain", Exec::async, Style::plain, nullptr);
     add("BM_async_coro", Exec::async, Style::coroutine, nullptr);
     add("BM_coropool_coro", Exec::coropool, Style::coroutine, nullptr);
@@ -557,6 +629,14 @@ void register_small() {
   tiny(benchmark::RegisterBenchmark("BM_tiny_tbb/hot", BM_tiny_library<TbbGraph>, Idle::hot),
        Idle::hot);
   tiny(benchmark::RegisterBenchmark("BM_tiny_tbb/parked", BM_tiny_library<TbbGraph>, Idle::parked),
+       Idle::parked);
+#endif
+#if TASKMAP_BENCH_HAVE_TASKFLOW
+  tiny(benchmark::RegisterBenchmark("BM_tiny_taskflow/hot", BM_tiny_library<TaskflowGraph>,
+                                    Idle::hot),
+       Idle::hot);
+  tiny(benchmark::RegisterBenchmark("BM_tiny_taskflow/parked", BM_tiny_library<TaskflowGraph>,
+                                    Idle::parked),
        Idle::parked);
 #endif
 
@@ -596,6 +676,11 @@ int main(int argc, char** argv) {
   std::fprintf(stderr,
                "taskmap_executors_bench: built without oneTBB; the BM_tbb_* benchmarks are "
                "skipped (install oneTBB and reconfigure to compare against it)\n");
+#endif
+#if TASKMAP_BENCH_HAVE_TASKFLOW
+  benchmark::AddCustomContext("taskflow_version", std::to_string(TF_MAJOR_VERSION) + "." +
+                                                      std::to_string(TF_MINOR_VERSION) + "." +
+                                                      std::to_string(TF_PATCH_VERSION));
 #endif
   register_all();
   const int status = bench::run_benchmarks(argc, argv);
