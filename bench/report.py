@@ -399,13 +399,16 @@ def profile_binary(build_dir):
 
 
 def count_instructions(binary, shape, operation, scale, repeat):
-    """Instructions executed inside bench::measured_* (per call), and the task count."""
+    """Instructions executed inside bench::measured_* (per call) and the task count, or None
+    when the driver does not know the operation."""
     with tempfile.TemporaryDirectory(prefix="taskmap-callgrind-") as tmp:
         out = os.path.join(tmp, "callgrind.out")
         proc = subprocess.run(
             ["valgrind", "--tool=callgrind", "--toggle-collect=bench::measured*",
              f"--callgrind-out-file={out}", binary, shape, operation, str(scale), str(repeat)],
             capture_output=True, text=True, check=False)
+        if proc.returncode == 2 and "unknown operation" in proc.stderr:
+            return None  # an older driver: the operation is reported as missing
         if proc.returncode != 0:
             sys.exit(f"report.py: {binary} {shape} {operation} {scale} {repeat} failed "
                      f"(exit {proc.returncode}):\n{proc.stdout}{proc.stderr}")
@@ -419,21 +422,27 @@ def count_instructions(binary, shape, operation, scale, repeat):
         return int(summary.group(1)) // repeat, int(match.group(3))
 
 
-def measure(source, scale, repeat):
+def measure(source, scale, repeat, operations):
     """Counts of a build directory, or the counts saved in a JSON file by --save."""
     if os.path.isfile(source) and source.endswith(".json"):
         with open(source, encoding="utf-8") as f:
             saved = json.load(f)
         if saved["scale"] != scale:
             sys.exit(f"report.py: {source} was measured at scale {saved['scale']}, not {scale}")
+        saved["counts"] = {k: v for k, v in saved["counts"].items()
+                           if k.split(" ")[1] in operations}
         return saved
     if shutil.which("valgrind") is None:
         sys.exit("report.py: valgrind is not installed")
     binary = profile_binary(source)
     counts = {}
     for shape in SHAPES:
-        for operation in OPERATIONS:
-            ir, tasks = count_instructions(binary, shape, operation, scale, repeat)
+        for operation in operations:
+            counted = count_instructions(binary, shape, operation, scale, repeat)
+            if counted is None:
+                print(f"  {binary}: no operation {operation}", file=sys.stderr)
+                continue
+            ir, tasks = counted
             counts[f"{shape} {operation}"] = {"instructions": ir, "tasks": tasks}
             print(f"  {os.path.basename(os.path.normpath(source))}: {shape} {operation}: "
                   f"{ir:,} instructions, {tasks:,} tasks", file=sys.stderr)
@@ -442,8 +451,9 @@ def measure(source, scale, repeat):
 
 
 def cmd_instructions(args):
-    before = measure(args.before, args.scale, args.repeat)
-    after = measure(args.after, args.scale, args.repeat) if args.after else None
+    operations = args.operations.split(",")
+    before = measure(args.before, args.scale, args.repeat, operations)
+    after = measure(args.after, args.scale, args.repeat, operations) if args.after else None
     if args.save:
         with open(args.save, "w", encoding="utf-8") as f:
             json.dump(after or before, f, indent=1)
@@ -462,20 +472,29 @@ def cmd_instructions(args):
               "| after / before |")
         print("|---|---|---:|---:|---:|---:|---:|---:|")
     moved = []
-    for key, b in before["counts"].items():
+    keys = list(before["counts"])
+    if after is not None:
+        keys += [k for k in after["counts"] if k not in before["counts"]]
+    for key in keys:
         shape, operation = key.split(" ")
-        per_b = b["instructions"] / b["tasks"]
+        b = before["counts"].get(key)
         if after is None:
+            per_b = b["instructions"] / b["tasks"]
             print(f"| {shape} | {operation} | {b['tasks']:,} | {b['instructions']:,} | {per_b:,.1f} |")
             continue
         a = after["counts"].get(key)
-        if a is None:
-            print(f"| {shape} | {operation} | {b['tasks']:,} | {b['instructions']:,} | — "
-                  f"| {per_b:,.1f} | — | — |")
+        if a is None or b is None:
+            one = a or b
+            per = f"{one['instructions'] / one['tasks']:,.1f}"
+            print(f"| {shape} | {operation} | {one['tasks']:,} "
+                  f"| {'—' if b is None else format(b['instructions'], ',')} "
+                  f"| {'—' if a is None else format(a['instructions'], ',')} "
+                  f"| {'—' if b is None else per} | {'—' if a is None else per} | — |")
             continue
         if a["tasks"] != b["tasks"]:
             sys.exit(f"report.py: {key}: {b['tasks']} tasks before, {a['tasks']} after: "
                      "the shapes differ, the counts are not comparable")
+        per_b = b["instructions"] / b["tasks"]
         per_a = a["instructions"] / a["tasks"]
         r = a["instructions"] / b["instructions"]
         if abs(r - 1) > args.tolerance:
@@ -515,6 +534,9 @@ def main():
                        help="divides the shapes' sizes (taskmap_profile_core's scale; default 10)")
     instr.add_argument("--repeat", type=int, default=1,
                        help="measured calls per valgrind run (the counts are per call)")
+    instr.add_argument("--operations", default=",".join(OPERATIONS),
+                       help="taskmap_profile_core operations, comma-separated (default: "
+                            + ",".join(OPERATIONS) + ")")
     instr.add_argument("--tolerance", type=float, default=0.005,
                        help="relative change reported as moved (default 0.005)")
     instr.add_argument("--save", help="write the counts of AFTER (or of BEFORE alone) to this file")
