@@ -13,8 +13,9 @@
 
     python3 bench/report.py instructions BEFORE [AFTER] [--scale 10] [--save counts.json]
         Instruction counts (valgrind --tool=callgrind, deterministic unlike wall-clock time)
-        of create_graph, run and run_span on each shape, counted inside the measured call of
-        taskmap_profile_core only. BEFORE and AFTER are build directories (holding
+        of create_graph, run and run_span (taskmap_profile_core) and run_async with plain and
+        coroutine tasks (taskmap_profile_async) on each shape, counted inside the measured
+        call only. BEFORE and AFTER are build directories (holding
         bench/taskmap_profile_core) or files written by --save; with both, prints the ratio.
 
 Figures are medians over repetitions (the aggregates when the run was made with
@@ -385,17 +386,20 @@ def cmd_compare(args):
 # ---------------------------------------------------------------------------------------
 # Instruction counts under callgrind
 
-OPERATIONS = ["create_graph", "run", "run_span"]
+# operation -> the profiling driver that measures it
+DRIVERS = {"create_graph": "taskmap_profile_core", "run": "taskmap_profile_core",
+           "run_span": "taskmap_profile_core", "run_async": "taskmap_profile_async",
+           "run_async_coro": "taskmap_profile_async"}
+OPERATIONS = list(DRIVERS)
 TASKS_LINE = re.compile(r"^(\S+) (\S+): (\d+) tasks, checksum (-?\d+)$", re.M)
 
 
-def profile_binary(build_dir):
-    for candidate in (os.path.join(build_dir, "bench", "taskmap_profile_core"),
-                      os.path.join(build_dir, "taskmap_profile_core"), build_dir):
+def profile_binary(build_dir, driver):
+    """The driver in a build directory, or None when that build has none (an older commit)."""
+    for candidate in (os.path.join(build_dir, "bench", driver), os.path.join(build_dir, driver)):
         if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return candidate
-    sys.exit(f"report.py: no taskmap_profile_core in {build_dir} (build the target "
-             "taskmap_profile_core of a Release benchmark build)")
+    return None
 
 
 def count_instructions(binary, shape, operation, scale, repeat):
@@ -434,20 +438,38 @@ def measure(source, scale, repeat, operations):
         return saved
     if shutil.which("valgrind") is None:
         sys.exit("report.py: valgrind is not installed")
-    binary = profile_binary(source)
+    if not os.path.isdir(source):
+        sys.exit(f"report.py: {source} is neither a build directory nor a file written by --save")
     counts = {}
-    for shape in SHAPES:
-        for operation in operations:
+    binaries = {}
+    for operation in operations:
+        if operation not in DRIVERS:
+            sys.exit(f"report.py: unknown operation {operation} (known: {', '.join(OPERATIONS)})")
+        driver = DRIVERS[operation]
+        binary = binaries.setdefault(driver, profile_binary(source, driver))
+        if binary is None:
+            print(f"  {source}: no {driver} (build that target): no {operation} counts",
+                  file=sys.stderr)
+            continue
+        for shape in SHAPES:
             counted = count_instructions(binary, shape, operation, scale, repeat)
             if counted is None:
                 print(f"  {binary}: no operation {operation}", file=sys.stderr)
-                continue
+                break
             ir, tasks = counted
             counts[f"{shape} {operation}"] = {"instructions": ir, "tasks": tasks}
             print(f"  {os.path.basename(os.path.normpath(source))}: {shape} {operation}: "
                   f"{ir:,} instructions, {tasks:,} tasks", file=sys.stderr)
-    return {"source": os.path.abspath(source), "binary": os.path.abspath(binary),
-            "scale": scale, "counts": counts}
+    if not counts:
+        sys.exit(f"report.py: no profiling driver in {source} (build the targets "
+                 "taskmap_profile_core and taskmap_profile_async of a Release benchmark build)")
+    return {"source": os.path.abspath(source), "scale": scale,
+            "counts": dict(sorted(counts.items(), key=lambda kv: order_key(kv[0])))}
+
+
+def order_key(key):
+    shape, operation = key.split(" ")
+    return SHAPES.index(shape), OPERATIONS.index(operation)
 
 
 def cmd_instructions(args):
@@ -459,7 +481,7 @@ def cmd_instructions(args):
             json.dump(after or before, f, indent=1)
             f.write("\n")
     print(f"Instructions inside the measured call (callgrind, --toggle-collect='bench::measured*'), "
-          f"taskmap_profile_core at scale {args.scale}")
+          f"taskmap_profile_core / taskmap_profile_async at scale {args.scale}")
     print(f"before: {before['source']}")
     if after:
         print(f"after:  {after['source']}")
@@ -472,9 +494,10 @@ def cmd_instructions(args):
               "| after / before |")
         print("|---|---|---:|---:|---:|---:|---:|---:|")
     moved = []
-    keys = list(before["counts"])
+    keys = set(before["counts"])
     if after is not None:
-        keys += [k for k in after["counts"] if k not in before["counts"]]
+        keys |= set(after["counts"])
+    keys = sorted(keys, key=order_key)
     for key in keys:
         shape, operation = key.split(" ")
         b = before["counts"].get(key)
@@ -535,7 +558,7 @@ def main():
     instr.add_argument("--repeat", type=int, default=1,
                        help="measured calls per valgrind run (the counts are per call)")
     instr.add_argument("--operations", default=",".join(OPERATIONS),
-                       help="taskmap_profile_core operations, comma-separated (default: "
+                       help="operations, comma-separated (default: "
                             + ",".join(OPERATIONS) + ")")
     instr.add_argument("--tolerance", type=float, default=0.005,
                        help="relative change reported as moved (default 0.005)")
