@@ -22,7 +22,6 @@
 // checks.
 
 #include <algorithm>
-#include <array>
 #include <optional>
 #include <string>
 #include <utility>
@@ -51,7 +50,7 @@ class ShapeData {
   [[nodiscard]] std::size_t size() const noexcept { return shape_.size(); }
 
   const taskmap::FuncMap<int>& funcs(bench::TaskStyle style) {
-    auto& slot = funcs_[static_cast<std::size_t>(style)];
+    auto& slot = style == bench::TaskStyle::positional ? positional_funcs_ : span_funcs_;
     if (!slot) slot = bench::func_map(shape_, style);
     return *slot;
   }
@@ -64,7 +63,7 @@ class ShapeData {
     return *baseline_funcs_;
   }
   const taskmap::TaskGraph<int>& prototype(bench::TaskStyle style) {
-    auto& slot = graphs_[static_cast<std::size_t>(style)];
+    auto& slot = style == bench::TaskStyle::positional ? positional_graph_ : span_graph_;
     if (!slot) slot.emplace(taskmap::create_graph<int>(funcs(style), deps()));
     return *slot;
   }
@@ -79,10 +78,12 @@ class ShapeData {
 
  private:
   bench::Shape shape_;
-  std::array<std::optional<taskmap::FuncMap<int>>, bench::task_styles> funcs_;
+  std::optional<taskmap::FuncMap<int>> positional_funcs_;
+  std::optional<taskmap::FuncMap<int>> span_funcs_;
   std::optional<taskmap::DependencyMap> deps_;
   std::optional<bench::BaselineFuncMap> baseline_funcs_;
-  std::array<std::optional<taskmap::TaskGraph<int>>, bench::task_styles> graphs_;
+  std::optional<taskmap::TaskGraph<int>> positional_graph_;
+  std::optional<taskmap::TaskGraph<int>> span_graph_;
   std::optional<bench::LoopGraph> loop_;
   std::optional<bench::LoopGraph> loop_map_order_;
 };

@@ -110,8 +110,9 @@ std::int64_t iterations_for(ShapeId id) {
 /// Plain-function tasks (bench::positional_task) or coroutine tasks (bench::coroutine_task).
 enum class Style { plain, coroutine };
 
-bench::TaskStyle task_style(Style style) {
-  return style == Style::plain ? bench::TaskStyle::positional : bench::TaskStyle::coroutine;
+taskmap::FuncMap<int> func_map(const bench::Shape& s, Style style) {
+  return style == Style::plain ? bench::func_map(s, bench::TaskStyle::positional)
+                               : bench::coroutine_func_map(s);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -263,8 +264,8 @@ class ShapeData {
   const taskmap::TaskGraph<int>& prototype(Style style) {
     auto& slot = style == Style::plain ? plain_ : coroutine_;
     if (!slot) {
-      slot.emplace(taskmap::create_graph<int>(bench::func_map(shape_, task_style(style)),
-                                              bench::dependency_map(shape_)));
+      slot.emplace(
+          taskmap::create_graph<int>(func_map(shape_, style), bench::dependency_map(shape_)));
     }
     return *slot;
   }

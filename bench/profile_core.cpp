@@ -74,10 +74,14 @@ int main(int argc, char** argv) {
   }
   const bench::Shape shape = bench::scaled_shape(*id, scale);
 
-  const auto style = what == "run_span"         ? bench::TaskStyle::span
-                     : what == "run_async_coro" ? bench::TaskStyle::coroutine
-                                                : bench::TaskStyle::positional;
-  const taskmap::FuncMap<int> funcs = bench::func_map(shape, style);
+#if TASKMAP_PROFILE_ASYNC
+  const taskmap::FuncMap<int> funcs = what == "run_async_coro"
+                                          ? bench::coroutine_func_map(shape)
+                                          : bench::func_map(shape, bench::TaskStyle::positional);
+#else
+  const taskmap::FuncMap<int> funcs = bench::func_map(
+      shape, what == "run_span" ? bench::TaskStyle::span : bench::TaskStyle::positional);
+#endif
   const taskmap::DependencyMap deps = bench::dependency_map(shape);
   long long checksum = 0;
 #if TASKMAP_PROFILE_ASYNC

@@ -195,9 +195,28 @@ inline taskmap::TaskFn<int> span_task() {
   return [](std::span<const int> in) { return span_body(in); };
 }
 
-/// The same computation as coroutines that finish at once:
-/// `[](int x) -> taskmap::Task<int> { co_return x + 1; }`, with the arities of
-/// positional_task.
+/// How the tasks of a plain-function graph are written: positional lambdas or one
+/// `std::span<const int>` lambda (coroutine tasks: coroutine_func_map).
+enum class TaskStyle { positional, span };
+
+inline taskmap::FuncMap<int> func_map(const Shape& s, TaskStyle style) {
+  taskmap::FuncMap<int> funcs;
+  funcs.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    funcs.emplace(s.names[i],
+                  style == TaskStyle::positional ? positional_task(s.deps[i].size()) : span_task());
+  }
+  return funcs;
+}
+
+// Coroutine tasks have internal linkage (an unnamed namespace), as they had when they lived
+// in executors_bench.cpp: with external linkage the compiler inlines the coroutine executors'
+// code differently (CoroutineExecutor::run<int> came out 20 % larger), which would change
+// what BM_async_coro and BM_coropool_coro measure.
+namespace {
+
+/// The same computation as positional_task, as coroutines that finish at once:
+/// `[](int x) -> taskmap::Task<int> { co_return x + 1; }`.
 inline taskmap::TaskFn<int> coroutine_task(std::size_t arity) {
   switch (arity) {
     case 0:
@@ -211,30 +230,19 @@ inline taskmap::TaskFn<int> coroutine_task(std::size_t arity) {
   }
 }
 
-/// How the tasks of a shape are written: positional lambdas, one `std::span<const int>`
-/// lambda, or positional coroutines.
-enum class TaskStyle { positional, span, coroutine };
-inline constexpr std::size_t task_styles = 3;
-
-inline taskmap::TaskFn<int> make_task(TaskStyle style, std::size_t arity) {
-  switch (style) {
-    case TaskStyle::positional:
-      return positional_task(arity);
-    case TaskStyle::span:
-      return span_task();
-    case TaskStyle::coroutine:
-      return coroutine_task(arity);
-  }
-  throw std::logic_error("make_task: not a TaskStyle");
-}
-
-inline taskmap::FuncMap<int> func_map(const Shape& s, TaskStyle style) {
+/// A graph's functions as coroutine tasks. Apart from func_map so that a program which never
+/// runs coroutines does not compile the coroutine machinery: what else a translation unit
+/// instantiates changes how the compiler inlines the measured code.
+inline taskmap::FuncMap<int> coroutine_func_map(const Shape& s) {
   taskmap::FuncMap<int> funcs;
   funcs.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i)
-    funcs.emplace(s.names[i], make_task(style, s.deps[i].size()));
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    funcs.emplace(s.names[i], coroutine_task(s.deps[i].size()));
+  }
   return funcs;
 }
+
+}  // namespace
 
 inline taskmap::DependencyMap dependency_map(const Shape& s) {
   taskmap::DependencyMap deps;
