@@ -18,16 +18,13 @@
 // Counters: `tasks` (tasks per iteration) and `ns_per_task`. bench/report.py turns the JSON
 // output into the tables of docs/benchmarks.md.
 //
-// Extra flag (before the Google Benchmark flags): --sizes=small divides every shape by
-// about 10, for quick checks.
+// Extra flag (see harness.hpp): --sizes=small divides every shape by about 10, for quick
+// checks.
 
-#include <chrono>
-#include <cstdint>
-#include <cstdlib>
-#include <cstring>
-#include <memory>
+#include <algorithm>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <benchmark/benchmark.h>
@@ -35,37 +32,20 @@
 #include <taskmap/taskmap.hpp>
 
 #include "baselines.hpp"
+#include "harness.hpp"
 #include "shapes.hpp"
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
+using bench::ShapeId;
 
-enum class ShapeId { independent, chain, binary_tree, wavefront };
+bench::Options g_options;
 
-bool g_small = false;
-
-bench::Shape make_shape(ShapeId id) {
-  switch (id) {
-    case ShapeId::independent:
-      return bench::independent(g_small ? 100'000 : 1'000'000);
-    case ShapeId::chain:
-      return bench::chain(g_small ? 10'000 : 100'000);
-    case ShapeId::binary_tree:
-      return bench::binary_tree(g_small ? 15 : 18);
-    case ShapeId::wavefront:
-      return bench::wavefront(g_small ? 160 : 512);
-  }
-  std::abort();
-}
-
-/// Everything the benchmarks of one shape need, built on first use. One shape is kept at a
-/// time (benchmarks are registered shape by shape) to bound memory.
+/// Everything the benchmarks of one shape need, built on first use.
 class ShapeData {
  public:
-  explicit ShapeData(ShapeId id) : id_(id), shape_(make_shape(id)) {}
+  explicit ShapeData(bench::Shape shape) : shape_(std::move(shape)) {}
 
-  [[nodiscard]] ShapeId id() const noexcept { return id_; }
   [[nodiscard]] const bench::Shape& shape() const noexcept { return shape_; }
   [[nodiscard]] std::size_t size() const noexcept { return shape_.size(); }
 
@@ -95,11 +75,8 @@ class ShapeData {
     }
     return *slot;
   }
-  /// The name of a task with the largest value (the last one in topological order).
-  [[nodiscard]] const std::string& sink() const { return shape_.names.back(); }
 
  private:
-  ShapeId id_;
   bench::Shape shape_;
   std::optional<taskmap::FuncMap<int>> positional_funcs_;
   std::optional<taskmap::FuncMap<int>> span_funcs_;
@@ -111,44 +88,15 @@ class ShapeData {
   std::optional<bench::LoopGraph> loop_map_order_;
 };
 
-std::unique_ptr<ShapeData> g_current;
+bench::ShapeCache<ShapeData> g_shapes;
 
-ShapeData& data_for(ShapeId id) {
-  if (!g_current || g_current->id() != id) {
-    g_current.reset();  // free the previous shape first
-    g_current = std::make_unique<ShapeData>(id);
-  }
-  return *g_current;
-}
-
-/// Accumulates the timed part of each iteration and reports it.
-class Timer {
- public:
-  explicit Timer(benchmark::State& state) : state_(state) {}
-  void start() { start_ = Clock::now(); }
-  void stop() {
-    const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
-    state_.SetIterationTime(seconds);
-    total_ += seconds;
-  }
-  void report(std::size_t tasks) {
-    const auto iterations = static_cast<double>(state_.iterations());
-    state_.counters["tasks"] = static_cast<double>(tasks);
-    state_.counters["ns_per_task"] =
-        iterations > 0 ? total_ * 1e9 / (iterations * static_cast<double>(tasks)) : 0.0;
-  }
-
- private:
-  benchmark::State& state_;
-  Clock::time_point start_{};
-  double total_ = 0;
-};
+ShapeData& data_for(ShapeId id) { return g_shapes.get(id, g_options.sizes); }
 
 void BM_create_graph(benchmark::State& state, ShapeId id) {
   ShapeData& data = data_for(id);
   const auto& funcs = data.funcs(bench::TaskStyle::positional);
   const auto& deps = data.deps();
-  Timer timer(state);
+  bench::Timer timer(state);
   for (auto _ : state) {
     taskmap::FuncMap<int> f = funcs;
     taskmap::DependencyMap d = deps;
@@ -158,14 +106,14 @@ void BM_create_graph(benchmark::State& state, ShapeId id) {
     benchmark::DoNotOptimize(g);
     if (g.size() != data.size()) state.SkipWithError("create_graph: wrong size");
   }
-  timer.report(data.size());
+  timer.report_per_task(data.size());
 }
 
 void BM_naive_build(benchmark::State& state, ShapeId id) {
   ShapeData& data = data_for(id);
   const auto& funcs = data.baseline_funcs();
   const auto& deps = data.deps();
-  Timer timer(state);
+  bench::Timer timer(state);
   for (auto _ : state) {
     bench::BaselineFuncMap f = funcs;
     taskmap::DependencyMap d = deps;
@@ -175,13 +123,13 @@ void BM_naive_build(benchmark::State& state, ShapeId id) {
     benchmark::DoNotOptimize(g);
     if (g.size() != data.size()) state.SkipWithError("naive_build: wrong size");
   }
-  timer.report(data.size());
+  timer.report_per_task(data.size());
 }
 
 void BM_run_sequential(benchmark::State& state, ShapeId id, bench::TaskStyle style) {
   ShapeData& data = data_for(id);
   const taskmap::TaskGraph<int>& prototype = data.prototype(style);
-  Timer timer(state);
+  bench::Timer timer(state);
   bool checked = false;
   for (auto _ : state) {
     taskmap::TaskGraph<int> g = prototype;  // a fresh, all-pending graph
@@ -190,18 +138,19 @@ void BM_run_sequential(benchmark::State& state, ShapeId id, bench::TaskStyle sty
     timer.stop();
     if (!checked) {
       checked = true;
-      if (summary.succeeded != data.size() || g.result(data.sink()) != data.shape().expected_max) {
+      if (summary.succeeded != data.size() ||
+          g.result(data.shape().sink()) != data.shape().expected_max) {
         state.SkipWithError("run: wrong result");
       }
     }
   }
-  timer.report(data.size());
+  timer.report_per_task(data.size());
 }
 
 void BM_handwritten_loop(benchmark::State& state, ShapeId id, bool map_order) {
   ShapeData& data = data_for(id);
   const bench::LoopGraph& loop = data.loop(map_order);
-  Timer timer(state);
+  bench::Timer timer(state);
   bool checked = false;
   for (auto _ : state) {
     timer.start();
@@ -215,55 +164,32 @@ void BM_handwritten_loop(benchmark::State& state, ShapeId id, bool map_order) {
       }
     }
   }
-  timer.report(data.size());
+  timer.report_per_task(data.size());
 }
 
 void register_all() {
-  const std::pair<ShapeId, const char*> shapes[] = {
-      {ShapeId::independent, "independent"},
-      {ShapeId::chain, "chain"},
-      {ShapeId::binary_tree, "binary_tree"},
-      {ShapeId::wavefront, "wavefront"},
-  };
   auto common = [](benchmark::internal::Benchmark* b) {
     b->UseManualTime()->Unit(benchmark::kMillisecond);
   };
-  for (const auto& [id, label] : shapes) {
-    const std::string suffix = std::string("/") + label;
-    common(benchmark::RegisterBenchmark(("BM_create_graph" + suffix).c_str(), BM_create_graph, id));
-    common(benchmark::RegisterBenchmark(("BM_naive_build" + suffix).c_str(), BM_naive_build, id));
-    common(benchmark::RegisterBenchmark(("BM_run_sequential" + suffix).c_str(), BM_run_sequential,
-                                        id, bench::TaskStyle::positional));
-    common(benchmark::RegisterBenchmark(("BM_run_sequential_span" + suffix).c_str(),
-                                        BM_run_sequential, id, bench::TaskStyle::span));
-    common(benchmark::RegisterBenchmark(("BM_handwritten_loop" + suffix).c_str(),
-                                        BM_handwritten_loop, id, false));
-    common(benchmark::RegisterBenchmark(("BM_handwritten_loop_maporder" + suffix).c_str(),
-                                        BM_handwritten_loop, id, true));
+  for (const ShapeId id : bench::all_shapes) {
+    common(bench::register_on_shape("BM_create_graph", id, BM_create_graph));
+    common(bench::register_on_shape("BM_naive_build", id, BM_naive_build));
+    common(bench::register_on_shape("BM_run_sequential", id, BM_run_sequential,
+                                    bench::TaskStyle::positional));
+    common(bench::register_on_shape("BM_run_sequential_span", id, BM_run_sequential,
+                                    bench::TaskStyle::span));
+    common(bench::register_on_shape("BM_handwritten_loop", id, BM_handwritten_loop, false));
+    common(bench::register_on_shape("BM_handwritten_loop_maporder", id, BM_handwritten_loop, true));
   }
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Strip our own flag before Google Benchmark parses the rest.
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--sizes=small") == 0) {
-      g_small = true;
-    } else if (std::strcmp(argv[i], "--sizes=full") == 0) {
-      g_small = false;
-    } else {
-      argv[kept++] = argv[i];
-    }
-  }
-  argc = kept;
-  benchmark::AddCustomContext("taskmap_sizes", g_small ? "small" : "full");
-  benchmark::AddCustomContext("taskmap_version", taskmap::version_string);
+  g_options = bench::take_options(argc, argv);
+  bench::add_context(g_options);
   register_all();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  return 0;
+  const int status = bench::run_benchmarks(argc, argv);
+  g_shapes.clear();
+  return status;
 }

@@ -1,7 +1,8 @@
 // The executors benchmark: every taskmap executor on the four shapes of the core benchmark
 // (bench/shapes.hpp), in ns per task, next to oneTBB's flow graph measured in the same
-// binary, plus a few single-purpose measurements. bench/report_executors.py turns the JSON
-// output into the tables of docs/benchmarks.md ("Executors").
+// binary (and Taskflow's executor when built with TASKMAP_BENCH_TASKFLOW_INCLUDE), plus a few
+// single-purpose measurements. bench/report.py turns the JSON output into the tables of
+// docs/benchmarks.md ("Executors").
 //
 // Registered in this order: tiny runs, CPU-bound scaling and sleepers first (short, and the
 // most sensitive to other load), then, per shape (<shape> = independent, chain, binary_tree,
@@ -13,6 +14,10 @@
 //                             built once per shape and reused (a continue_node resets its
 //                             predecessor count when it fires); timed: arena.execute of the
 //                             try_put on every source + wait_for_all.
+//   BM_taskflow/<shape>       Taskflow (only when built with TASKMAP_BENCH_TASKFLOW_INCLUDE):
+//                             one task per task, one precede per dependency, tf::Executor of 2
+//                             workers; the taskflow is built once per shape and reused; timed:
+//                             executor.run(taskflow).wait().
 //   BM_async_coro/<shape>     taskmap::run_async(g), coroutine tasks (return Task<int>,
 //                             co_return at once)
 //   BM_coropool_coro/<shape>  CoroutinePoolExecutor pool{2} (reused), coroutine tasks
@@ -24,7 +29,8 @@
 //   BM_observers_default      taskmap::run(g) again (same as BM_seq_plain), as the reference
 // Tiny runs (a 1-task graph, µs per run; "hot": run after run; "parked": 2 ms pause before
 // each run, so idle workers have gone to sleep):
-//   BM_tiny_seq, BM_tiny_pool/hot, BM_tiny_pool/parked, BM_tiny_tbb/hot, BM_tiny_tbb/parked
+//   BM_tiny_seq, BM_tiny_pool/hot, BM_tiny_pool/parked, BM_tiny_tbb/hot, BM_tiny_tbb/parked,
+//   BM_tiny_taskflow/hot, BM_tiny_taskflow/parked
 // CPU-bound scaling (64 independent tasks of ~50 µs of arithmetic each; ms per run):
 //   BM_cpu_seq, BM_cpu_run_parallel/1, BM_cpu_run_parallel/2 (run_parallel makes its pool per
 //   call), BM_cpu_pool/2 (reused ThreadPoolExecutor)
@@ -39,8 +45,8 @@
 // `ms_per_run` (cpu, sleepers); `ms_over_target` and `start_spread_ms` (sleepers);
 // `task_us` (cpu: the calibrated duration of one task).
 //
-// Extra flag (before the Google Benchmark flags): --sizes=small divides every shape by
-// about 10, for quick checks. Iteration counts are fixed per shape (see kIterations) so the
+// Extra flag (see harness.hpp): --sizes=small divides every shape by about 10, for quick
+// checks. Iteration counts are fixed per shape (see kIterations) so the
 // full run stays within a few minutes; pass --benchmark_repetitions=N for repetitions.
 
 #include <algorithm>
@@ -49,7 +55,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <deque>
 #include <memory>
 #include <optional>
@@ -62,12 +67,17 @@
 
 #include <taskmap/taskmap.hpp>
 
+#include "harness.hpp"
 #include "shapes.hpp"
 
 #if TASKMAP_BENCH_HAVE_TBB
 #include <oneapi/tbb/flow_graph.h>
 #include <oneapi/tbb/task_arena.h>
 #include <oneapi/tbb/version.h>
+#endif
+
+#if TASKMAP_BENCH_HAVE_TASKFLOW
+#include <taskflow/taskflow.hpp>
 #endif
 
 namespace {
@@ -77,23 +87,9 @@ using namespace std::chrono_literals;
 
 constexpr std::size_t kWorkers = 2;
 
-enum class ShapeId { independent, chain, binary_tree, wavefront };
+using bench::ShapeId;
 
-bool g_small = false;
-
-bench::Shape make_shape(ShapeId id) {
-  switch (id) {
-    case ShapeId::independent:
-      return bench::independent(g_small ? 100'000 : 1'000'000);
-    case ShapeId::chain:
-      return bench::chain(g_small ? 10'000 : 100'000);
-    case ShapeId::binary_tree:
-      return bench::binary_tree(g_small ? 15 : 18);
-    case ShapeId::wavefront:
-      return bench::wavefront(g_small ? 160 : 512);
-  }
-  std::abort();
-}
+bench::Options g_options;
 
 /// Timed iterations per repetition, per shape: a run of the big shapes takes 10-200 ms and
 /// each iteration also copies the graph untimed, so fixed small counts bound the wall time.
@@ -111,32 +107,12 @@ std::int64_t iterations_for(ShapeId id) {
   return 5;
 }
 
-// ---------------------------------------------------------------------------------------
-// Coroutine tasks: the same computation as bench::positional_task, as coroutines that
-// finish at once.
-
-taskmap::TaskFn<int> coroutine_task(std::size_t arity) {
-  switch (arity) {
-    case 0:
-      return []() -> taskmap::Task<int> { co_return 1; };
-    case 1:
-      return [](int x) -> taskmap::Task<int> { co_return x + 1; };
-    case 2:
-      return [](int a, int b) -> taskmap::Task<int> { co_return std::max(a, b) + 1; };
-    default:
-      std::abort();
-  }
-}
-
+/// Plain-function tasks (bench::positional_task) or coroutine tasks (bench::coroutine_task).
 enum class Style { plain, coroutine };
 
 taskmap::FuncMap<int> func_map(const bench::Shape& s, Style style) {
-  if (style == Style::plain) return bench::func_map(s, bench::TaskStyle::positional);
-  taskmap::FuncMap<int> funcs;
-  funcs.reserve(s.size());
-  for (std::size_t i = 0; i < s.size(); ++i)
-    funcs.emplace(s.names[i], coroutine_task(s.deps[i].size()));
-  return funcs;
+  return style == Style::plain ? bench::func_map(s, bench::TaskStyle::positional)
+                               : bench::coroutine_func_map(s);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -153,6 +129,17 @@ taskmap::CoroutinePoolExecutor& coroutine_pool() {
 }
 
 // ---------------------------------------------------------------------------------------
+// The other libraries' task: the same computation as the taskmap tasks, "1 + the largest
+// value fed", reading its dependencies' results from an array shared by the whole graph and
+// writing its own (these libraries pass no values between tasks).
+
+[[maybe_unused]] void compute_into(const bench::Shape& shape, int* results, std::uint32_t index) {
+  int best = 0;
+  for (const std::uint32_t d : shape.deps[index]) best = std::max(best, results[d]);
+  results[index] = best + 1;
+}
+
+// ---------------------------------------------------------------------------------------
 // oneTBB flow graph of a shape
 
 #if TASKMAP_BENCH_HAVE_TBB
@@ -162,17 +149,14 @@ tbb::task_arena& tbb_arena() {
   return arena;
 }
 
-/// The body of the node of task `index`: the same computation as the taskmap tasks, "1 +
-/// the largest value fed", reading its dependencies' results from a shared array.
+/// The body of the node of task `index`.
 struct TbbBody {
   const bench::Shape* shape;
   int* results;
   std::uint32_t index;
 
   tbb::flow::continue_msg operator()(const tbb::flow::continue_msg&) const {
-    int best = 0;
-    for (const std::uint32_t d : shape->deps[index]) best = std::max(best, results[d]);
-    results[index] = best + 1;
+    compute_into(*shape, results, index);
     return {};
   }
 };
@@ -225,22 +209,64 @@ class TbbGraph {
 #endif
 
 // ---------------------------------------------------------------------------------------
-// Per-shape data, built on first use; one shape is kept at a time to bound memory.
+// Taskflow graph of a shape
+
+#if TASKMAP_BENCH_HAVE_TASKFLOW
+
+tf::Executor& taskflow_executor() {
+  static tf::Executor executor(kWorkers);
+  return executor;
+}
+
+/// A shape as a taskflow: one static task per task, one precede per dependency. Run again
+/// and again (a taskflow is reusable once its run has finished).
+class TaskflowGraph {
+ public:
+  explicit TaskflowGraph(const bench::Shape& shape) : results_(shape.size(), 0) {
+    std::vector<tf::Task> tasks;
+    tasks.reserve(shape.size());
+    int* const results = results_.data();
+    for (std::uint32_t i = 0; i < shape.size(); ++i) {
+      const bench::Shape* const s = &shape;
+      tasks.push_back(taskflow_.emplace([s, results, i] { compute_into(*s, results, i); }));
+    }
+    for (std::uint32_t i = 0; i < shape.size(); ++i) {
+      for (const std::uint32_t d : shape.deps[i]) tasks[d].precede(tasks[i]);
+    }
+  }
+  TaskflowGraph(const TaskflowGraph&) = delete;
+  TaskflowGraph& operator=(const TaskflowGraph&) = delete;
+
+  /// One run: the measured operation.
+  void run() { taskflow_executor().run(taskflow_).wait(); }
+
+  [[nodiscard]] int max_result() const {
+    return *std::max_element(results_.begin(), results_.end());
+  }
+
+ private:
+  std::vector<int> results_;
+  tf::Taskflow taskflow_;
+};
+
+#endif
+
+// ---------------------------------------------------------------------------------------
+// Per-shape data, built on first use (bench::ShapeCache keeps one shape at a time).
 
 class ShapeData {
  public:
-  explicit ShapeData(ShapeId id) : id_(id), shape_(make_shape(id)) {}
+  explicit ShapeData(bench::Shape shape) : shape_(std::move(shape)) {}
 
-  [[nodiscard]] ShapeId id() const noexcept { return id_; }
   [[nodiscard]] const bench::Shape& shape() const noexcept { return shape_; }
   [[nodiscard]] std::size_t size() const noexcept { return shape_.size(); }
-  [[nodiscard]] const std::string& sink() const { return shape_.names.back(); }
 
   const taskmap::TaskGraph<int>& prototype(Style style) {
     auto& slot = style == Style::plain ? plain_ : coroutine_;
-    if (!slot)
+    if (!slot) {
       slot.emplace(
           taskmap::create_graph<int>(func_map(shape_, style), bench::dependency_map(shape_)));
+    }
     return *slot;
   }
 
@@ -250,52 +276,29 @@ class ShapeData {
     return *tbb_;
   }
 #endif
+#if TASKMAP_BENCH_HAVE_TASKFLOW
+  TaskflowGraph& taskflow() {
+    if (!taskflow_) taskflow_ = std::make_unique<TaskflowGraph>(shape_);
+    return *taskflow_;
+  }
+#endif
 
  private:
-  ShapeId id_;
   bench::Shape shape_;
   std::optional<taskmap::TaskGraph<int>> plain_;
   std::optional<taskmap::TaskGraph<int>> coroutine_;
+  // The other libraries' graphs refer to shape_: declared after it, destroyed before.
 #if TASKMAP_BENCH_HAVE_TBB
-  std::unique_ptr<TbbGraph> tbb_;  // refers to shape_: declared after it, destroyed before
+  std::unique_ptr<TbbGraph> tbb_;
+#endif
+#if TASKMAP_BENCH_HAVE_TASKFLOW
+  std::unique_ptr<TaskflowGraph> taskflow_;
 #endif
 };
 
-std::unique_ptr<ShapeData> g_current;
+bench::ShapeCache<ShapeData> g_shapes;
 
-ShapeData& data_for(ShapeId id) {
-  if (!g_current || g_current->id() != id) {
-    g_current.reset();
-    g_current = std::make_unique<ShapeData>(id);
-  }
-  return *g_current;
-}
-
-/// Accumulates the timed part of each iteration and reports it.
-class Timer {
- public:
-  explicit Timer(benchmark::State& state) : state_(state) {}
-  void start() { start_ = Clock::now(); }
-  void stop() {
-    const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
-    state_.SetIterationTime(seconds);
-    total_ += seconds;
-  }
-  /// Mean timed seconds per iteration.
-  [[nodiscard]] double mean() const {
-    const auto iterations = static_cast<double>(state_.iterations());
-    return iterations > 0 ? total_ / iterations : 0.0;
-  }
-  void report_per_task(std::size_t tasks) {
-    state_.counters["tasks"] = static_cast<double>(tasks);
-    state_.counters["ns_per_task"] = mean() * 1e9 / static_cast<double>(tasks);
-  }
-
- private:
-  benchmark::State& state_;
-  Clock::time_point start_{};
-  double total_ = 0;
-};
+ShapeData& data_for(ShapeId id) { return g_shapes.get(id, g_options.sizes); }
 
 // ---------------------------------------------------------------------------------------
 // The shapes
@@ -322,7 +325,7 @@ void BM_taskmap(benchmark::State& state, ShapeId id, Exec exec, Style style,
   ShapeData& data = data_for(id);
   const taskmap::TaskGraph<int>& prototype = data.prototype(style);
   const taskmap::RunOptions defaults{};
-  Timer timer(state);
+  bench::Timer timer(state);
   bool checked = false;
   for (auto _ : state) {
     taskmap::TaskGraph<int> g = prototype;  // a fresh, all-pending graph
@@ -331,8 +334,30 @@ void BM_taskmap(benchmark::State& state, ShapeId id, Exec exec, Style style,
     timer.stop();
     if (!checked) {
       checked = true;
-      if (summary.succeeded != data.size() || g.result(data.sink()) != data.shape().expected_max) {
+      if (summary.succeeded != data.size() ||
+          g.result(data.shape().sink()) != data.shape().expected_max) {
         state.SkipWithError("taskmap: wrong result");
+        break;
+      }
+    }
+  }
+  timer.report_per_task(data.size());
+}
+
+/// Times the runs of another library's graph of the shape (TbbGraph, TaskflowGraph).
+template <class Graph>
+[[maybe_unused]] void time_library_graph(benchmark::State& state, const ShapeData& data, Graph& g,
+                                         const char* wrong_result) {
+  bench::Timer timer(state);
+  bool checked = false;
+  for (auto _ : state) {
+    timer.start();
+    g.run();
+    timer.stop();
+    if (!checked) {
+      checked = true;
+      if (g.max_result() != data.shape().expected_max) {
+        state.SkipWithError(wrong_result);
         break;
       }
     }
@@ -343,22 +368,14 @@ void BM_taskmap(benchmark::State& state, ShapeId id, Exec exec, Style style,
 #if TASKMAP_BENCH_HAVE_TBB
 void BM_tbb_flow(benchmark::State& state, ShapeId id) {
   ShapeData& data = data_for(id);
-  TbbGraph& g = data.tbb();
-  Timer timer(state);
-  bool checked = false;
-  for (auto _ : state) {
-    timer.start();
-    g.run();
-    timer.stop();
-    if (!checked) {
-      checked = true;
-      if (g.max_result() != data.shape().expected_max) {
-        state.SkipWithError("tbb: wrong result");
-        break;
-      }
-    }
-  }
-  timer.report_per_task(data.size());
+  time_library_graph(state, data, data.tbb(), "tbb: wrong result");
+}
+#endif
+
+#if TASKMAP_BENCH_HAVE_TASKFLOW
+void BM_taskflow(benchmark::State& state, ShapeId id) {
+  ShapeData& data = data_for(id);
+  time_library_graph(state, data, data.taskflow(), "taskflow: wrong result");
 }
 #endif
 
@@ -391,7 +408,7 @@ void pause_if(Idle idle) {
 
 void BM_tiny_taskmap(benchmark::State& state, Exec exec, Idle idle) {
   auto prototype = taskmap::create_graph<int>({{"t", [] { return 1; }}}, {{"t", {}}});
-  Timer timer(state);
+  bench::Timer timer(state);
   for (auto _ : state) {
     taskmap::TaskGraph<int> g = prototype;
     pause_if(idle);
@@ -406,21 +423,21 @@ void BM_tiny_taskmap(benchmark::State& state, Exec exec, Idle idle) {
   state.counters["us_per_run"] = timer.mean() * 1e6;
 }
 
-#if TASKMAP_BENCH_HAVE_TBB
-void BM_tiny_tbb(benchmark::State& state, Idle idle) {
+/// A 1-task graph of another library (TbbGraph, TaskflowGraph).
+template <class Graph>
+[[maybe_unused]] void BM_tiny_library(benchmark::State& state, Idle idle) {
   const bench::Shape shape = bench::independent(1);
-  TbbGraph g(shape);
-  Timer timer(state);
+  Graph g(shape);
+  bench::Timer timer(state);
   for (auto _ : state) {
     pause_if(idle);
     timer.start();
     g.run();
     timer.stop();
   }
-  if (g.max_result() != 1) state.SkipWithError("tiny tbb: wrong result");
+  if (g.max_result() != 1) state.SkipWithError("tiny: wrong result");
   state.counters["us_per_run"] = timer.mean() * 1e6;
 }
-#endif
 
 // ---------------------------------------------------------------------------------------
 // CPU-bound scaling: 64 tasks of ~50 µs of arithmetic
@@ -474,7 +491,7 @@ void BM_cpu(benchmark::State& state, CpuExec exec) {
   const auto workers = static_cast<std::size_t>(state.range(0));
   std::optional<taskmap::ThreadPoolExecutor> pool;
   if (exec == CpuExec::pool) pool.emplace(workers);
-  Timer timer(state);
+  bench::Timer timer(state);
   for (auto _ : state) {
     taskmap::TaskGraph<int> g = prototype;
     timer.start();
@@ -537,7 +554,7 @@ taskmap::TaskGraph<int> sleepers_graph() {
 
 void BM_sleepers(benchmark::State& state, Exec exec) {
   const taskmap::TaskGraph<int> prototype = sleepers_graph();
-  Timer timer(state);
+  bench::Timer timer(state);
   double spread = 0;
   for (auto _ : state) {
     taskmap::TaskGraph<int> g = prototype;
@@ -563,21 +580,13 @@ void BM_sleepers(benchmark::State& state, Exec exec) {
 // ---------------------------------------------------------------------------------------
 
 void register_shapes() {
-  const std::pair<ShapeId, const char*> shapes[] = {
-      {ShapeId::independent, "independent"},
-      {ShapeId::chain, "chain"},
-      {ShapeId::binary_tree, "binary_tree"},
-      {ShapeId::wavefront, "wavefront"},
-  };
-  for (const auto& [id, label] : shapes) {
-    const std::string suffix = std::string("/") + label;
+  for (const ShapeId id : bench::all_shapes) {
     const std::int64_t iterations = iterations_for(id);
     auto common = [iterations](benchmark::internal::Benchmark* b) {
       b->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(iterations);
     };
     auto add = [&](const char* family, Exec exec, Style style, const taskmap::RunOptions* options) {
-      common(benchmark::RegisterBenchmark((std::string(family) + suffix).c_str(), BM_taskmap, id,
-                                          exec, style, options));
+      common(bench::register_on_shape(family, id, BM_taskmap, exec, style, options));
     };
     add("BM_seq_plain", Exec::seq, Style::plain, nullptr);
     if (id == ShapeId::independent) {
@@ -592,7 +601,10 @@ void register_shapes() {
     }
     add("BM_pool_plain", Exec::pool, Style::plain, nullptr);
 #if TASKMAP_BENCH_HAVE_TBB
-    common(benchmark::RegisterBenchmark(("BM_tbb_flow" + suffix).c_str(), BM_tbb_flow, id));
+    common(bench::register_on_shape("BM_tbb_flow", id, BM_tbb_flow));
+#endif
+#if TASKMAP_BENCH_HAVE_TASKFLOW
+    common(bench::register_on_shape("BM_taskflow", id, BM_taskflow));
 #endif
     add("BM_async_plain", Exec::async, Style::plain, nullptr);
     add("BM_async_coro", Exec::async, Style::coroutine, nullptr);
@@ -615,8 +627,18 @@ void register_small() {
                                     Idle::parked),
        Idle::parked);
 #if TASKMAP_BENCH_HAVE_TBB
-  tiny(benchmark::RegisterBenchmark("BM_tiny_tbb/hot", BM_tiny_tbb, Idle::hot), Idle::hot);
-  tiny(benchmark::RegisterBenchmark("BM_tiny_tbb/parked", BM_tiny_tbb, Idle::parked), Idle::parked);
+  tiny(benchmark::RegisterBenchmark("BM_tiny_tbb/hot", BM_tiny_library<TbbGraph>, Idle::hot),
+       Idle::hot);
+  tiny(benchmark::RegisterBenchmark("BM_tiny_tbb/parked", BM_tiny_library<TbbGraph>, Idle::parked),
+       Idle::parked);
+#endif
+#if TASKMAP_BENCH_HAVE_TASKFLOW
+  tiny(benchmark::RegisterBenchmark("BM_tiny_taskflow/hot", BM_tiny_library<TaskflowGraph>,
+                                    Idle::hot),
+       Idle::hot);
+  tiny(benchmark::RegisterBenchmark("BM_tiny_taskflow/parked", BM_tiny_library<TaskflowGraph>,
+                                    Idle::parked),
+       Idle::parked);
 #endif
 
   auto cpu = [](benchmark::internal::Benchmark* b) {
@@ -643,20 +665,9 @@ void register_all() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  int kept = 1;
-  for (int i = 1; i < argc; ++i) {
-    if (std::strcmp(argv[i], "--sizes=small") == 0) {
-      g_small = true;
-    } else if (std::strcmp(argv[i], "--sizes=full") == 0) {
-      g_small = false;
-    } else {
-      argv[kept++] = argv[i];
-    }
-  }
-  argc = kept;
+  g_options = bench::take_options(argc, argv);
   calibrate_spin();
-  benchmark::AddCustomContext("taskmap_sizes", g_small ? "small" : "full");
-  benchmark::AddCustomContext("taskmap_version", taskmap::version_string);
+  bench::add_context(g_options);
   benchmark::AddCustomContext("workers", std::to_string(kWorkers));
 #if TASKMAP_BENCH_HAVE_TBB
   benchmark::AddCustomContext(
@@ -667,11 +678,13 @@ int main(int argc, char** argv) {
                "taskmap_executors_bench: built without oneTBB; the BM_tbb_* benchmarks are "
                "skipped (install oneTBB and reconfigure to compare against it)\n");
 #endif
+#if TASKMAP_BENCH_HAVE_TASKFLOW
+  benchmark::AddCustomContext("taskflow_version", std::to_string(TF_MAJOR_VERSION) + "." +
+                                                      std::to_string(TF_MINOR_VERSION) + "." +
+                                                      std::to_string(TF_PATCH_VERSION));
+#endif
   register_all();
-  benchmark::Initialize(&argc, argv);
-  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
-  benchmark::RunSpecifiedBenchmarks();
-  benchmark::Shutdown();
-  g_current.reset();
-  return 0;
+  const int status = bench::run_benchmarks(argc, argv);
+  g_shapes.clear();  // the graphs of other libraries go before those libraries' static state
+  return status;
 }

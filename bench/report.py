@@ -1,68 +1,151 @@
 #!/usr/bin/env python3
-"""Turns taskmap_core_bench's JSON output into the markdown tables of docs/benchmarks.md.
+"""Reads the benchmarks' output and prints the tables of docs/benchmarks.md.
 
-    taskmap_core_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
-        --benchmark_out=core.json --benchmark_out_format=json
-    python3 bench/report.py core.json
+    python3 bench/report.py tables core.json [executors.json ...]
+        The markdown tables of every benchmark found in the files: the core benchmark's
+        (create_graph, sequential run) and the executors benchmark's (executors against
+        oneTBB and Taskflow, coroutines, tiny runs, CPU-bound scaling, sleepers, observers).
+        `tables` may be left out: `report.py core.json` does the same.
 
-For each benchmark it takes the median over repetitions of the `ns_per_task` counter (or
-the mean of the runs when there are no aggregates), then prints ns/task, the ratio to the
-baseline measured in the same binary, and whether the issue's target is met.
+    python3 bench/report.py compare before.json after.json
+        Every benchmark of two runs side by side (median ns per task, or the benchmark's own
+        unit) with the ratio after / before: to check that a change did not move the figures.
+
+    python3 bench/report.py instructions BEFORE [AFTER] [--scale 10] [--save counts.json]
+        Instruction counts (valgrind --tool=callgrind, deterministic unlike wall-clock time)
+        of create_graph, run and run_span (taskmap_profile_core) and run_async with plain and
+        coroutine tasks (taskmap_profile_async) on each shape, counted inside the measured
+        call only. BEFORE and AFTER are build directories (holding
+        bench/taskmap_profile_core) or files written by --save; with both, prints the ratio.
+
+Figures are medians over repetitions (the aggregates when the run was made with
+--benchmark_report_aggregates_only=true, else the median of the runs).
 """
 
 import argparse
 import json
+import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
+import tempfile
 from collections import defaultdict
 
 SHAPES = ["independent", "chain", "binary_tree", "wavefront"]
+COUNTERS = ("ns_per_task", "us_per_run", "ms_per_run", "ms_over_target", "start_spread_ms",
+            "task_us", "tasks")
+
+# Targets from the issues.
 CREATE_TARGET = 150.0  # ns/task
 RUN_TARGET = 10.0  # ns/task
+# pool / oneTBB, per shape (ns per task; lower is better)
+POOL_VS_TBB_TARGET = {"independent": 0.35, "chain": 0.8, "binary_tree": 0.55, "wavefront": 0.6}
+COROUTINE_TARGET = 2.0  # coroutine executor / plain-function figure
+SLEEP_MS = 200.0
+SLEEP_TARGET_MS = SLEEP_MS * 1.10 + 5.0  # within 10 % + a few (5) ms
 
 
-def load(path):
-    with open(path, encoding="utf-8") as f:
-        doc = json.load(f)
-    medians = {}
-    cvs = {}
-    runs = defaultdict(list)
-    tasks = {}
-    for b in doc["benchmarks"]:
-        name = b.get("run_name", b["name"]).replace("/manual_time", "")
-        if "ns_per_task" not in b:
-            continue
-        if b.get("aggregate_name") not in ("cv", "stddev"):
-            tasks[name] = int(round(b.get("tasks", 0)))
-        if b.get("run_type") == "aggregate":
-            if b.get("aggregate_name") == "median":
-                medians[name] = b["ns_per_task"]
-            elif b.get("aggregate_name") == "cv":
-                cvs[name] = b["ns_per_task"]
-        else:
-            runs[name].append(b["ns_per_task"])
-    for name, values in runs.items():
-        medians.setdefault(name, statistics.median(values))
-        if len(values) > 1 and name not in cvs:
-            cvs[name] = statistics.stdev(values) / statistics.mean(values)
-    return doc.get("context", {}), medians, cvs, tasks
+# ---------------------------------------------------------------------------------------
+# Reading Google Benchmark's JSON
 
+class Results:
+    """The medians and coefficients of variation of every counter of every benchmark."""
+
+    def __init__(self):
+        self.context = {}
+        self.medians = defaultdict(dict)
+        self.cvs = defaultdict(dict)
+
+    def get(self, name, counter="ns_per_task"):
+        return self.medians.get(name, {}).get(counter)
+
+    def cv(self, name, counter="ns_per_task"):
+        return self.cvs.get(name, {}).get(counter)
+
+    def has(self, prefix):
+        return any(name.startswith(prefix) for name in self.medians)
+
+
+def benchmark_name(b):
+    """"BM_x/shape/iterations:5/manual_time" -> "BM_x/shape"."""
+    name = b.get("run_name", b["name"])
+    return "/".join(p for p in name.split("/")
+                    if p != "manual_time" and not p.startswith("iterations:"))
+
+
+def load(paths):
+    """Reads one or more JSON files into one Results (later files win on a clash)."""
+    results = Results()
+    for path in paths:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        context = doc.get("context", {})
+        if not results.context:
+            results.context = context
+        medians = defaultdict(dict)
+        cvs = defaultdict(dict)
+        runs = defaultdict(lambda: defaultdict(list))
+        for b in doc["benchmarks"]:
+            if b.get("error_occurred"):
+                continue
+            name = benchmark_name(b)
+            for counter in COUNTERS:
+                if counter not in b:
+                    continue
+                if b.get("run_type") == "aggregate":
+                    if b.get("aggregate_name") == "median":
+                        medians[name][counter] = b[counter]
+                    elif b.get("aggregate_name") == "cv":
+                        cvs[name][counter] = b[counter]
+                else:
+                    runs[name][counter].append(b[counter])
+        for name, counters in runs.items():
+            for counter, values in counters.items():
+                medians[name].setdefault(counter, statistics.median(values))
+                if len(values) > 1 and statistics.mean(values) != 0:
+                    cvs[name].setdefault(counter,
+                                         statistics.stdev(values) / statistics.mean(values))
+        for name in medians:
+            results.medians[name] = medians[name]
+            results.cvs[name] = cvs.get(name, {})
+    return results
+
+
+# ---------------------------------------------------------------------------------------
+# Formatting
 
 def fmt_ns(value):
+    """Core tables: one decimal below 100, none above."""
     if value is None:
         return "—"
     return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
 
 
-def fmt_ratio(a, b):
-    if a is None or b is None or b == 0:
+def fmt(value, digits=None):
+    """Executors tables: two decimals below 10, one below 100, none above."""
+    if value is None:
         return "—"
-    return f"{a / b:.2f}×"
+    if digits is not None:
+        return f"{value:,.{digits}f}"
+    if value < 10:
+        return f"{value:,.2f}"
+    return f"{value:,.1f}" if value < 100 else f"{value:,.0f}"
 
 
-def fmt_cv(cvs, name):
-    cv = cvs.get(name)
-    return "—" if cv is None else f"{100 * cv:.1f}%"
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def fmt_ratio(r):
+    return "—" if r is None else f"{r:.2f}×"
+
+
+def fmt_cv(value, decimals):
+    return "—" if value is None else f"{100 * value:.{decimals}f}%"
 
 
 def verdict(value, target):
@@ -71,26 +154,29 @@ def verdict(value, target):
     return "pass" if value <= target else "**FAIL**"
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("json", help="output of --benchmark_out=... --benchmark_out_format=json")
-    args = parser.parse_args()
-    context, med, cvs, tasks = load(args.json)
+def describe_run(context, load_note="", tail=""):
+    load_avg = ", ".join(f"{x:.2f}" for x in context.get("load_avg", []))
+    return (f"Run: {context.get('date', '?')} on {context.get('host_name', '?')}, "
+            f"{context.get('num_cpus', '?')} CPUs at {context.get('mhz_per_cpu', '?')} MHz, "
+            f"load average {load_avg}{load_note}, sizes: {context.get('taskmap_sizes', '?')}, "
+            f"taskmap {context.get('taskmap_version', '?')}{tail}")
 
+
+# ---------------------------------------------------------------------------------------
+# Tables of the core benchmark (taskmap_core_bench)
+
+def core_tables(r, context):
     def get(family, shape):
-        return med.get(f"BM_{family}/{shape}")
+        return r.get(f"BM_{family}/{shape}")
 
     def n_tasks(shape):
         for family in ("create_graph", "run_sequential", "handwritten_loop", "naive_build"):
-            key = f"BM_{family}/{shape}"
-            if key in tasks:
-                return f"{tasks[key]:,}"
+            n = r.get(f"BM_{family}/{shape}", "tasks")
+            if n is not None:
+                return f"{int(round(n)):,}"
         return "—"
 
-    print(f"Run: {context.get('date', '?')} on {context.get('host_name', '?')}, "
-          f"{context.get('num_cpus', '?')} CPUs at {context.get('mhz_per_cpu', '?')} MHz, "
-          f"load average {', '.join(f'{x:.2f}' for x in context.get('load_avg', []))}, "
-          f"sizes: {context.get('taskmap_sizes', '?')}, taskmap {context.get('taskmap_version', '?')}")
+    print(describe_run(context))
     print()
     print("### create_graph (ns per task; median of repetitions)")
     print()
@@ -99,8 +185,9 @@ def main():
     print("|---|---:|---:|---:|---:|---:|---|")
     for shape in SHAPES:
         cg, nb = get("create_graph", shape), get("naive_build", shape)
-        print(f"| {shape} | {n_tasks(shape)} | {fmt_ns(cg)} | {fmt_cv(cvs, f'BM_create_graph/{shape}')} "
-              f"| {fmt_ns(nb)} | {fmt_ratio(cg, nb)} | {verdict(cg, CREATE_TARGET)} |")
+        print(f"| {shape} | {n_tasks(shape)} | {fmt_ns(cg)} "
+              f"| {fmt_cv(r.cv(f'BM_create_graph/{shape}'), 1)} "
+              f"| {fmt_ns(nb)} | {fmt_ratio(ratio(cg, nb))} | {verdict(cg, CREATE_TARGET)} |")
     print()
     print("### Sequential run (ns per task; median of repetitions)")
     print()
@@ -114,11 +201,371 @@ def main():
         loop = get("handwritten_loop", shape)
         loop_map = get("handwritten_loop_maporder", shape)
         print(f"| {shape} | {n_tasks(shape)} | {fmt_ns(run)} "
-              f"| {fmt_cv(cvs, f'BM_run_sequential/{shape}')} | {fmt_ns(span)} | {fmt_ns(loop)} "
-              f"| {fmt_ratio(run, loop)} | {fmt_ns(loop_map)} | {verdict(run, RUN_TARGET)} |")
+              f"| {fmt_cv(r.cv(f'BM_run_sequential/{shape}'), 1)} | {fmt_ns(span)} "
+              f"| {fmt_ns(loop)} | {fmt_ratio(ratio(run, loop))} | {fmt_ns(loop_map)} "
+              f"| {verdict(run, RUN_TARGET)} |")
     missing = [s for s in SHAPES if get("create_graph", s) is None or get("run_sequential", s) is None]
     if missing:
         print(f"\n(no data for: {', '.join(missing)})", file=sys.stderr)
+
+
+# ---------------------------------------------------------------------------------------
+# Tables of the executors benchmark (taskmap_executors_bench)
+
+def executors_tables(r, context):
+    get = r.get
+
+    def cv(name, counter="ns_per_task"):
+        return fmt_cv(r.cv(name, counter), 0)
+
+    def tasks(shape):
+        for family in ("BM_seq_plain", "BM_pool_plain", "BM_tbb_flow", "BM_taskflow"):
+            n = get(f"{family}/{shape}", "tasks")
+            if n is not None:
+                return f"{int(round(n)):,}"
+        return "—"
+
+    taskflow = r.has("BM_taskflow")
+    tail = (f", oneTBB {context.get('tbb_version', '?')}"
+            + (f", Taskflow {context.get('taskflow_version', '?')}" if taskflow else "")
+            + f", {context.get('workers', '?')} workers")
+    print(describe_run(context, " (at the start)", tail))
+    print()
+    title = "ThreadPoolExecutor vs oneTBB flow graph" + (" and Taskflow" if taskflow else "")
+    print(f"#### {title} (ns per task; median of repetitions)")
+    print()
+    head = ("| shape | tasks | `run` (sequential) | `ThreadPoolExecutor{2}` | cv | oneTBB flow graph | cv "
+            "| pool / oneTBB | target | verdict | pool / sequential |")
+    rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|"
+    if taskflow:
+        head += " Taskflow `Executor(2)` | cv | pool / Taskflow |"
+        rule += "---:|---:|---:|"
+    print(head)
+    print(rule)
+    for shape in SHAPES:
+        seq = get(f"BM_seq_plain/{shape}")
+        pool = get(f"BM_pool_plain/{shape}")
+        tbb = get(f"BM_tbb_flow/{shape}")
+        rt = ratio(pool, tbb)
+        target = POOL_VS_TBB_TARGET[shape]
+        row = (f"| {shape} | {tasks(shape)} | {fmt(seq)} | {fmt(pool)} | {cv(f'BM_pool_plain/{shape}')} "
+               f"| {fmt(tbb)} | {cv(f'BM_tbb_flow/{shape}')} | {fmt_ratio(rt)} | ≤ {target:.2f}× "
+               f"| {verdict(rt, target)} | {fmt_ratio(ratio(pool, seq))} |")
+        if taskflow:
+            tf = get(f"BM_taskflow/{shape}")
+            row += f" {fmt(tf)} | {cv(f'BM_taskflow/{shape}')} | {fmt_ratio(ratio(pool, tf))} |"
+        print(row)
+    print()
+    print("#### Coroutine tasks vs plain-function tasks (ns per task; median of repetitions)")
+    print()
+    print("| shape | `run` plain | `run_async` plain | `run_async` coroutines | async coro / `run` plain "
+          f"| verdict (≤ {COROUTINE_TARGET:.0f}×) | `ThreadPoolExecutor{{2}}` plain "
+          "| `CoroutinePoolExecutor{2}` coroutines | coro pool / thread pool plain "
+          f"| verdict (≤ {COROUTINE_TARGET:.0f}×) |")
+    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---|")
+    for shape in SHAPES:
+        seq = get(f"BM_seq_plain/{shape}")
+        async_plain = get(f"BM_async_plain/{shape}")
+        async_coro = get(f"BM_async_coro/{shape}")
+        pool = get(f"BM_pool_plain/{shape}")
+        coropool = get(f"BM_coropool_coro/{shape}")
+        r1, r2 = ratio(async_coro, seq), ratio(coropool, pool)
+        print(f"| {shape} | {fmt(seq)} | {fmt(async_plain)} | {fmt(async_coro)} | {fmt_ratio(r1)} "
+              f"| {verdict(r1, COROUTINE_TARGET)} | {fmt(pool)} | {fmt(coropool)} | {fmt_ratio(r2)} "
+              f"| {verdict(r2, COROUTINE_TARGET)} |")
+    print()
+    print("#### Latency of a tiny run: a 1-task graph (µs per run; median of repetitions)")
+    print()
+    print("| runner | back to back (hot) | after a 2 ms pause (workers parked) |")
+    print("|---|---:|---:|")
+    print(f"| `taskmap::run` (sequential) | {fmt(get('BM_tiny_seq', 'us_per_run'))} | — |")
+    print(f"| reused `ThreadPoolExecutor{{2}}` | {fmt(get('BM_tiny_pool/hot', 'us_per_run'))} "
+          f"| {fmt(get('BM_tiny_pool/parked', 'us_per_run'))} |")
+    print(f"| oneTBB flow graph, 1 `continue_node`, `task_arena(2)` | {fmt(get('BM_tiny_tbb/hot', 'us_per_run'))} "
+          f"| {fmt(get('BM_tiny_tbb/parked', 'us_per_run'))} |")
+    if taskflow:
+        print(f"| Taskflow, 1 task, `Executor(2)` | {fmt(get('BM_tiny_taskflow/hot', 'us_per_run'))} "
+              f"| {fmt(get('BM_tiny_taskflow/parked', 'us_per_run'))} |")
+    print()
+    task_us = get("BM_cpu_seq/1", "task_us")
+    print(f"#### CPU-bound scaling: 64 independent tasks of ~{fmt(task_us, 0)} µs of arithmetic "
+          "(ms per run; median of repetitions)")
+    print()
+    print("| runner | ms per run | speed-up vs `run` |")
+    print("|---|---:|---:|")
+    seq = get("BM_cpu_seq/1", "ms_per_run")
+    for label, name in (("`run` (sequential)", "BM_cpu_seq/1"),
+                        ("`run_parallel(g, {.ncores = 1})`", "BM_cpu_run_parallel/1"),
+                        ("`run_parallel(g, {.ncores = 2})`", "BM_cpu_run_parallel/2"),
+                        ("reused `ThreadPoolExecutor{2}`", "BM_cpu_pool/2")):
+        ms = get(name, "ms_per_run")
+        print(f"| {label} | {fmt(ms, 2)} | {fmt_ratio(ratio(seq, ms))} |")
+    print()
+    print(f"#### Timer scalability: 100,000 coroutine tasks, each `co_await sleep_for({SLEEP_MS:.0f}ms)` "
+          "(median of repetitions)")
+    print()
+    print(f"| executor | wall time (ms) | over {SLEEP_MS:.0f} ms | time to start all tasks (ms) "
+          f"| target ≤ {SLEEP_TARGET_MS:.0f} ms | verdict |")
+    print("|---|---:|---:|---:|---:|---|")
+    for label, name, has_target in (("`run_async`", "BM_sleepers_async", True),
+                                    ("`CoroutinePoolExecutor{2}` (no target)", "BM_sleepers_coropool", False)):
+        ms = get(name, "ms_per_run")
+        print(f"| {label} | {fmt(ms, 1)} | {fmt(get(name, 'ms_over_target'), 1)} "
+              f"| {fmt(get(name, 'start_spread_ms'), 1)} | {'≤ ' + format(SLEEP_TARGET_MS, '.0f') if has_target else '—'} "
+              f"| {verdict(ms, SLEEP_TARGET_MS) if has_target else '—'} |")
+    print()
+    print("#### Observer overhead: sequential run of `independent` (ns per task; median of repetitions)")
+    print()
+    base_name = "BM_observers_default" if get("BM_observers_default") else "BM_seq_plain/independent"
+    base = get(base_name)
+    print("| options | ns per task | vs `run(g)` |")
+    print("|---|---:|---:|")
+    for label, name in (("`run(g)` (BM_seq_plain, just before)", "BM_seq_plain/independent"),
+                        ("`run(g, RunOptions{.observers = {}})`", "BM_observers_empty"),
+                        ("`run(g, {.observers = {no-op observer}})`", "BM_observers_noop"),
+                        ("`run(g)` again, just after (reference)", "BM_observers_default")):
+        if get(name) is None:
+            continue
+        value = get(name)
+        print(f"| {label} | {fmt(value)} | {fmt_ratio(ratio(value, base))} |")
+
+
+def cmd_tables(args):
+    printed = False
+    for path in args.json:
+        r = load([path])
+        if r.has("BM_create_graph/") or r.has("BM_run_sequential/"):
+            if printed:
+                print()
+            core_tables(r, r.context)
+            printed = True
+        if any(r.has(p) for p in ("BM_seq_plain/", "BM_tbb_flow/", "BM_taskflow/", "BM_tiny_",
+                                  "BM_cpu_", "BM_sleepers_")):
+            if printed:
+                print()
+            executors_tables(r, r.context)
+            printed = True
+    if not printed:
+        sys.exit("report.py: no taskmap benchmark found in " + ", ".join(args.json))
+
+
+# ---------------------------------------------------------------------------------------
+# Two runs side by side
+
+def main_counter(counters):
+    for counter in ("ns_per_task", "us_per_run", "ms_per_run"):
+        if counter in counters:
+            return counter
+    return None
+
+
+def cmd_compare(args):
+    before, after = load([args.before]), load([args.after])
+    print(f"Before: {describe_run(before.context)}")
+    print(f"After:  {describe_run(after.context)}")
+    print()
+    print("| benchmark | unit | before | after | after / before |")
+    print("|---|---|---:|---:|---:|")
+    names = list(before.medians) + [n for n in after.medians if n not in before.medians]
+    ratios = []
+    for name in names:
+        counter = main_counter(before.medians.get(name, {})) or main_counter(after.medians.get(name, {}))
+        if counter is None:
+            continue
+        b, a = before.get(name, counter), after.get(name, counter)
+        r = ratio(a, b)
+        if r is not None:
+            ratios.append(r)
+        print(f"| {name} | {counter} | {fmt(b)} | {fmt(a)} | {fmt_ratio(r)} |")
+    if ratios:
+        print()
+        print(f"after / before over {len(ratios)} benchmarks: median {statistics.median(ratios):.3f}, "
+              f"range {min(ratios):.2f}–{max(ratios):.2f}")
+
+
+# ---------------------------------------------------------------------------------------
+# Instruction counts under callgrind
+
+# operation -> the profiling driver that measures it
+DRIVERS = {"create_graph": "taskmap_profile_core", "run": "taskmap_profile_core",
+           "run_span": "taskmap_profile_core", "run_async": "taskmap_profile_async",
+           "run_async_coro": "taskmap_profile_async"}
+OPERATIONS = list(DRIVERS)
+TASKS_LINE = re.compile(r"^(\S+) (\S+): (\d+) tasks, checksum (-?\d+)$", re.M)
+
+
+def profile_binary(build_dir, driver):
+    """The driver in a build directory, or None when that build has none (an older commit)."""
+    for candidate in (os.path.join(build_dir, "bench", driver), os.path.join(build_dir, driver)):
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def count_instructions(binary, shape, operation, scale, repeat):
+    """Instructions executed inside bench::measured_* (per call) and the task count, or None
+    when the driver does not know the operation."""
+    with tempfile.TemporaryDirectory(prefix="taskmap-callgrind-") as tmp:
+        out = os.path.join(tmp, "callgrind.out")
+        proc = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--toggle-collect=bench::measured*",
+             f"--callgrind-out-file={out}", binary, shape, operation, str(scale), str(repeat)],
+            capture_output=True, text=True, check=False)
+        if proc.returncode == 2 and "unknown operation" in proc.stderr:
+            return None  # an older driver: the operation is reported as missing
+        if proc.returncode != 0:
+            sys.exit(f"report.py: {binary} {shape} {operation} {scale} {repeat} failed "
+                     f"(exit {proc.returncode}):\n{proc.stdout}{proc.stderr}")
+        match = TASKS_LINE.search(proc.stdout)
+        if match is None:
+            sys.exit(f"report.py: unexpected output from {binary}: {proc.stdout!r}")
+        with open(out, encoding="utf-8") as f:
+            summary = re.search(r"^summary: (\d+)", f.read(), re.M)
+        if summary is None:
+            sys.exit(f"report.py: no summary line in callgrind's output for {shape} {operation}")
+        return int(summary.group(1)) // repeat, int(match.group(3))
+
+
+def measure(source, scale, repeat, operations):
+    """Counts of a build directory, or the counts saved in a JSON file by --save."""
+    if os.path.isfile(source) and source.endswith(".json"):
+        with open(source, encoding="utf-8") as f:
+            saved = json.load(f)
+        if saved["scale"] != scale:
+            sys.exit(f"report.py: {source} was measured at scale {saved['scale']}, not {scale}")
+        saved["counts"] = {k: v for k, v in saved["counts"].items()
+                           if k.split(" ")[1] in operations}
+        return saved
+    if shutil.which("valgrind") is None:
+        sys.exit("report.py: valgrind is not installed")
+    if not os.path.isdir(source):
+        sys.exit(f"report.py: {source} is neither a build directory nor a file written by --save")
+    counts = {}
+    binaries = {}
+    for operation in operations:
+        if operation not in DRIVERS:
+            sys.exit(f"report.py: unknown operation {operation} (known: {', '.join(OPERATIONS)})")
+        driver = DRIVERS[operation]
+        binary = binaries.setdefault(driver, profile_binary(source, driver))
+        if binary is None:
+            print(f"  {source}: no {driver} (build that target): no {operation} counts",
+                  file=sys.stderr)
+            continue
+        for shape in SHAPES:
+            counted = count_instructions(binary, shape, operation, scale, repeat)
+            if counted is None:
+                print(f"  {binary}: no operation {operation}", file=sys.stderr)
+                break
+            ir, tasks = counted
+            counts[f"{shape} {operation}"] = {"instructions": ir, "tasks": tasks}
+            print(f"  {os.path.basename(os.path.normpath(source))}: {shape} {operation}: "
+                  f"{ir:,} instructions, {tasks:,} tasks", file=sys.stderr)
+    if not counts:
+        sys.exit(f"report.py: no profiling driver in {source} (build the targets "
+                 "taskmap_profile_core and taskmap_profile_async of a Release benchmark build)")
+    return {"source": os.path.abspath(source), "scale": scale,
+            "counts": dict(sorted(counts.items(), key=lambda kv: order_key(kv[0])))}
+
+
+def order_key(key):
+    shape, operation = key.split(" ")
+    return SHAPES.index(shape), OPERATIONS.index(operation)
+
+
+def cmd_instructions(args):
+    operations = args.operations.split(",")
+    before = measure(args.before, args.scale, args.repeat, operations)
+    after = measure(args.after, args.scale, args.repeat, operations) if args.after else None
+    if args.save:
+        with open(args.save, "w", encoding="utf-8") as f:
+            json.dump(after or before, f, indent=1)
+            f.write("\n")
+    print(f"Instructions inside the measured call (callgrind, --toggle-collect='bench::measured*'), "
+          f"taskmap_profile_core / taskmap_profile_async at scale {args.scale}")
+    print(f"before: {before['source']}")
+    if after:
+        print(f"after:  {after['source']}")
+    print()
+    if after is None:
+        print("| shape | operation | tasks | instructions | per task |")
+        print("|---|---|---:|---:|---:|")
+    else:
+        print("| shape | operation | tasks | before | after | before per task | after per task "
+              "| after / before |")
+        print("|---|---|---:|---:|---:|---:|---:|---:|")
+    moved = []
+    keys = set(before["counts"])
+    if after is not None:
+        keys |= set(after["counts"])
+    keys = sorted(keys, key=order_key)
+    for key in keys:
+        shape, operation = key.split(" ")
+        b = before["counts"].get(key)
+        if after is None:
+            per_b = b["instructions"] / b["tasks"]
+            print(f"| {shape} | {operation} | {b['tasks']:,} | {b['instructions']:,} | {per_b:,.1f} |")
+            continue
+        a = after["counts"].get(key)
+        if a is None or b is None:
+            one = a or b
+            per = f"{one['instructions'] / one['tasks']:,.1f}"
+            print(f"| {shape} | {operation} | {one['tasks']:,} "
+                  f"| {'—' if b is None else format(b['instructions'], ',')} "
+                  f"| {'—' if a is None else format(a['instructions'], ',')} "
+                  f"| {'—' if b is None else per} | {'—' if a is None else per} | — |")
+            continue
+        if a["tasks"] != b["tasks"]:
+            sys.exit(f"report.py: {key}: {b['tasks']} tasks before, {a['tasks']} after: "
+                     "the shapes differ, the counts are not comparable")
+        per_b = b["instructions"] / b["tasks"]
+        per_a = a["instructions"] / a["tasks"]
+        r = a["instructions"] / b["instructions"]
+        if abs(r - 1) > args.tolerance:
+            moved.append(key)
+        print(f"| {shape} | {operation} | {b['tasks']:,} | {b['instructions']:,} "
+              f"| {a['instructions']:,} | {per_b:,.1f} | {per_a:,.1f} | {r:.3f}× |")
+    if after is not None:
+        print()
+        if moved:
+            print(f"Moved by more than {100 * args.tolerance:.1f} %: {', '.join(moved)}")
+        else:
+            print(f"No count moved by more than {100 * args.tolerance:.1f} %.")
+
+
+# ---------------------------------------------------------------------------------------
+
+def main():
+    argv = sys.argv[1:]
+    if argv and argv[0].endswith(".json"):
+        argv = ["tables"] + argv
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="\n".join(__doc__.splitlines()[1:]))
+    sub = parser.add_subparsers(dest="command", required=True)
+    tables = sub.add_parser("tables", help="markdown tables of one or more benchmark runs")
+    tables.add_argument("json", nargs="+",
+                        help="output of --benchmark_out=... --benchmark_out_format=json")
+    tables.set_defaults(func=cmd_tables)
+    compare = sub.add_parser("compare", help="two runs side by side, with ratios")
+    compare.add_argument("before")
+    compare.add_argument("after")
+    compare.set_defaults(func=cmd_compare)
+    instr = sub.add_parser("instructions", help="callgrind instruction counts, with ratios")
+    instr.add_argument("before", help="build directory, or a file written by --save")
+    instr.add_argument("after", nargs="?", help="build directory, or a file written by --save")
+    instr.add_argument("--scale", type=int, default=10,
+                       help="divides the shapes' sizes (taskmap_profile_core's scale; default 10)")
+    instr.add_argument("--repeat", type=int, default=1,
+                       help="measured calls per valgrind run (the counts are per call)")
+    instr.add_argument("--operations", default=",".join(OPERATIONS),
+                       help="operations, comma-separated (default: "
+                            + ",".join(OPERATIONS) + ")")
+    instr.add_argument("--tolerance", type=float, default=0.005,
+                       help="relative change reported as moved (default 0.005)")
+    instr.add_argument("--save", help="write the counts of AFTER (or of BEFORE alone) to this file")
+    instr.set_defaults(func=cmd_instructions)
+    args = parser.parse_args(argv)
+    args.func(args)
 
 
 if __name__ == "__main__":

@@ -1,19 +1,25 @@
 #pragma once
-// The four graph shapes of the core benchmark, as plain adjacency data, and the inputs each
-// benchmark builds from them: taskmap's name maps, the baselines' std::function maps and a
-// CSR graph for the hand-written loop.
+// The four graph shapes of the benchmarks, as plain adjacency data, their sizes, and the
+// inputs each benchmark builds from them: taskmap's name maps (with plain-function, span or
+// coroutine tasks), the baselines' std::function maps and a CSR graph for the hand-written
+// loop. The one place that says what a shape is: taskmap_core_bench,
+// taskmap_executors_bench and taskmap_profile_core all build their graphs from here.
 //
 // Every task computes "1 + the largest value it is fed" (0 when fed nothing), so the value
 // of a task is the length of the longest dependency path ending at it. That makes results
 // checkable: the largest value of a shape is known in advance (Shape::expected_max).
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -31,6 +37,8 @@ struct Shape {
   int expected_max = 0;
 
   [[nodiscard]] std::size_t size() const noexcept { return names.size(); }
+  /// The name of a task with the largest value (the last one in topological order).
+  [[nodiscard]] const std::string& sink() const { return names.back(); }
 };
 
 inline std::string task_name(std::size_t i) { return "task_" + std::to_string(i); }
@@ -83,6 +91,81 @@ inline Shape wavefront(std::size_t side) {
 }
 
 // ---------------------------------------------------------------------------------------
+// The benchmarks' shapes and sizes
+
+enum class ShapeId { independent, chain, binary_tree, wavefront };
+
+/// Every shape, in the order the benchmarks register them.
+inline constexpr std::array<ShapeId, 4> all_shapes{ShapeId::independent, ShapeId::chain,
+                                                   ShapeId::binary_tree, ShapeId::wavefront};
+
+/// The name of a shape in benchmark names (`BM_x/<name>`) and on command lines.
+inline const char* shape_name(ShapeId id) {
+  switch (id) {
+    case ShapeId::independent:
+      return "independent";
+    case ShapeId::chain:
+      return "chain";
+    case ShapeId::binary_tree:
+      return "binary_tree";
+    case ShapeId::wavefront:
+      return "wavefront";
+  }
+  throw std::logic_error("shape_name: not a ShapeId");
+}
+
+inline std::optional<ShapeId> parse_shape(std::string_view name) {
+  for (const ShapeId id : all_shapes) {
+    if (name == shape_name(id)) return id;
+  }
+  return std::nullopt;
+}
+
+/// `full`: the sizes of docs/benchmarks.md; `small` (--sizes=small): about 10 times fewer
+/// tasks, for quick checks.
+enum class Sizes { full, small };
+
+/// A shape at the benchmarks' sizes: 1,000,000 / 100,000 / 524,287 / 262,144 tasks (full)
+/// or 100,000 / 10,000 / 65,535 / 25,600 (small).
+inline Shape make_shape(ShapeId id, Sizes sizes) {
+  const bool small = sizes == Sizes::small;
+  switch (id) {
+    case ShapeId::independent:
+      return independent(small ? 100'000 : 1'000'000);
+    case ShapeId::chain:
+      return chain(small ? 10'000 : 100'000);
+    case ShapeId::binary_tree:
+      return binary_tree(small ? 15 : 18);
+    case ShapeId::wavefront:
+      return wavefront(small ? 160 : 512);
+  }
+  throw std::logic_error("make_shape: not a ShapeId");
+}
+
+/// A shape at the full size divided by about `scale` (taskmap_profile_core's argument):
+/// `independent` and `chain` exactly, `binary_tree` one level less per halving, `wavefront`
+/// by 512 / sqrt(scale) cells a side. Scale 1 is the full size. Kept apart from
+/// make_shape's `small` sizes (which differ at scale 10 on two shapes) so that instruction
+/// counts stay comparable with earlier builds of the profiling driver.
+inline Shape scaled_shape(ShapeId id, std::size_t scale) {
+  if (scale == 0) throw std::invalid_argument("scaled_shape: scale must be at least 1");
+  switch (id) {
+    case ShapeId::independent:
+      return independent(1'000'000 / scale);
+    case ShapeId::chain:
+      return chain(100'000 / scale);
+    case ShapeId::binary_tree: {
+      unsigned depth = 18;  // 2^19 - 1 tasks at scale 1
+      for (std::size_t s = scale; s > 1 && depth > 1; s /= 2) --depth;
+      return binary_tree(depth);
+    }
+    case ShapeId::wavefront:
+      return wavefront(static_cast<std::size_t>(512.0 / std::sqrt(static_cast<double>(scale))));
+  }
+  throw std::logic_error("scaled_shape: not a ShapeId");
+}
+
+// ---------------------------------------------------------------------------------------
 // Inputs for taskmap
 
 /// A positional task of the given arity: `[] { return 1; }`, `[](int x) { return x + 1; }`,
@@ -112,6 +195,8 @@ inline taskmap::TaskFn<int> span_task() {
   return [](std::span<const int> in) { return span_body(in); };
 }
 
+/// How the tasks of a plain-function graph are written: positional lambdas or one
+/// `std::span<const int>` lambda (coroutine tasks: coroutine_func_map).
 enum class TaskStyle { positional, span };
 
 inline taskmap::FuncMap<int> func_map(const Shape& s, TaskStyle style) {
@@ -123,6 +208,41 @@ inline taskmap::FuncMap<int> func_map(const Shape& s, TaskStyle style) {
   }
   return funcs;
 }
+
+// Coroutine tasks have internal linkage (an unnamed namespace), as they had when they lived
+// in executors_bench.cpp: with external linkage the compiler inlines the coroutine executors'
+// code differently (CoroutineExecutor::run<int> came out 20 % larger), which would change
+// what BM_async_coro and BM_coropool_coro measure.
+namespace {
+
+/// The same computation as positional_task, as coroutines that finish at once:
+/// `[](int x) -> taskmap::Task<int> { co_return x + 1; }`.
+inline taskmap::TaskFn<int> coroutine_task(std::size_t arity) {
+  switch (arity) {
+    case 0:
+      return []() -> taskmap::Task<int> { co_return 1; };
+    case 1:
+      return [](int x) -> taskmap::Task<int> { co_return x + 1; };
+    case 2:
+      return [](int a, int b) -> taskmap::Task<int> { co_return std::max(a, b) + 1; };
+    default:
+      throw std::logic_error("coroutine_task: arity > 2");
+  }
+}
+
+/// A graph's functions as coroutine tasks. Apart from func_map so that a program which never
+/// runs coroutines does not compile the coroutine machinery: what else a translation unit
+/// instantiates changes how the compiler inlines the measured code.
+inline taskmap::FuncMap<int> coroutine_func_map(const Shape& s) {
+  taskmap::FuncMap<int> funcs;
+  funcs.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    funcs.emplace(s.names[i], coroutine_task(s.deps[i].size()));
+  }
+  return funcs;
+}
+
+}  // namespace
 
 inline taskmap::DependencyMap dependency_map(const Shape& s) {
   taskmap::DependencyMap deps;
