@@ -21,6 +21,8 @@
 
 #include "taskmap/detail/graph_build.hpp"
 #include "taskmap/detail/graph_state.hpp"
+#include "taskmap/detail/ready_order.hpp"
+#include "taskmap/detail/task_id.hpp"
 #include "taskmap/errors.hpp"
 #include "taskmap/task_fn.hpp"
 #include "taskmap/task_status.hpp"
@@ -263,10 +265,10 @@ NameList TaskGraph<T>::ready_tasks() const {
       ready.push_back(id);
     }
   }
-  std::sort(ready.begin(), ready.end(), [&](std::uint32_t a, std::uint32_t b) {
-    if (state_.io_bound[a] != state_.io_bound[b]) return state_.io_bound[a] > state_.io_bound[b];
-    if (state_.priority[a] != state_.priority[b]) return state_.priority[a] > state_.priority[b];
-    return state_.names[a] < state_.names[b];
+  const detail::OrderHints hints{&state_.io_bound, &state_.priority};
+  std::sort(ready.begin(), ready.end(), [&](TaskId a, TaskId b) {
+    const int by_hints = hints.compare(a, b);
+    return by_hints != 0 ? by_hints < 0 : state_.names[a] < state_.names[b];
   });
   NameList out;
   out.reserve(ready.size());

@@ -11,11 +11,10 @@
 #include <memory>
 #include <vector>
 
+#include "taskmap/detail/cache_line.hpp"
 #include "taskmap/detail/task_id.hpp"
 
 namespace taskmap::detail {
-
-inline constexpr std::size_t kCacheLine = 64;
 
 class WorkStealingDeque {
  public:
