@@ -1,4 +1,5 @@
-// Behaviour every executor shares: each scenario runs through every executor type.
+// Behaviour every executor shares: each scenario runs through every executor type, and
+// through an executor written with the public executor API (examples/batch_executor.hpp).
 
 #include <atomic>
 #include <mutex>
@@ -56,7 +57,8 @@ class Recorder : public Observer {
 
 }  // namespace
 
-TEMPLATE_TEST_CASE("results are fed in dependency order", "[conformance]", TASKMAP_TEST_EXECUTORS) {
+TEMPLATE_TEST_CASE("results are fed in dependency order", "[conformance]",
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>();
   auto g = create_graph<int>({{"a", fa}, {"b", fb}, {"c", fc}},
                              {{"c", {"a", "b"}}, {"b", {"a"}}, {"a", {}}});
@@ -77,7 +79,7 @@ TEMPLATE_TEST_CASE("results are fed in dependency order", "[conformance]", TASKM
 }
 
 TEMPLATE_TEST_CASE("done tasks never run and their seeded results are fed", "[conformance]",
-                   TASKMAP_TEST_EXECUTORS) {
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>();
   std::atomic<int> a_calls{0};
   auto g = create_graph<int>({{"a",
@@ -94,7 +96,7 @@ TEMPLATE_TEST_CASE("done tasks never run and their seeded results are fed", "[co
 }
 
 TEMPLATE_TEST_CASE("a done task without a seeded value feeds nothing", "[conformance]",
-                   TASKMAP_TEST_EXECUTORS) {
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>();
   auto g = create_graph<int>(
       {{"a", fa}, {"b", [](std::span<const int> xs) { return static_cast<int>(xs.size()); }}},
@@ -104,7 +106,7 @@ TEMPLATE_TEST_CASE("a done task without a seeded value feeds nothing", "[conform
 }
 
 TEMPLATE_TEST_CASE("no-value results are not fed to dependents", "[conformance]",
-                   TASKMAP_TEST_EXECUTORS) {
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>();
   auto g = create_graph<int>({{"nothing", [] {}},
                               {"none", []() -> std::optional<int> { return std::nullopt; }},
@@ -127,7 +129,7 @@ TEMPLATE_TEST_CASE("no-value results are not fed to dependents", "[conformance]"
 }
 
 TEMPLATE_TEST_CASE("a failure is recorded, its dependents skipped, other branches run",
-                   "[conformance]", TASKMAP_TEST_EXECUTORS) {
+                   "[conformance]", TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>();
   auto g = create_graph<int>(
       {{"d", fd}, {"c", fb}, {"gc", fb}, {"ggc", fc}, {"control", fa}, {"after", fb}},
@@ -163,7 +165,7 @@ TEMPLATE_TEST_CASE("a failure is recorded, its dependents skipped, other branche
 }
 
 TEMPLATE_TEST_CASE("a failed task keeps its exception exactly as thrown", "[conformance]",
-                   TASKMAP_TEST_EXECUTORS) {
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>();
   auto g = create_graph<int>({{"custom", []() -> int { throw NotAStdException{42}; }},
                               {"integer", []() -> int { throw 7; }},
@@ -186,7 +188,7 @@ TEMPLATE_TEST_CASE("a failed task keeps its exception exactly as thrown", "[conf
 }
 
 TEMPLATE_TEST_CASE("raise_errors throws TaskError naming the task, original nested",
-                   "[conformance]", TASKMAP_TEST_EXECUTORS) {
+                   "[conformance]", TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>();
   auto g = create_graph<int>({{"d", fd}, {"c", fb}}, {{"c", {"d"}}, {"d", {}}});
   try {
@@ -215,7 +217,7 @@ TEMPLATE_TEST_CASE("raise_errors throws TaskError naming the task, original nest
 }
 
 TEMPLATE_TEST_CASE("raise_errors describes exceptions that are not std::exception", "[conformance]",
-                   TASKMAP_TEST_EXECUTORS) {
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>();
   auto g = create_graph<int>({{"x", []() -> int { throw NotAStdException{1}; }}}, {{"x", {}}});
   try {
@@ -232,14 +234,14 @@ TEMPLATE_TEST_CASE("raise_errors describes exceptions that are not std::exceptio
 }
 
 TEMPLATE_TEST_CASE("raise_errors without a failure throws nothing", "[conformance]",
-                   TASKMAP_TEST_EXECUTORS) {
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>();
   auto g = create_graph<int>({{"a", fa}}, {{"a", {}}});
   CHECK_NOTHROW(executor.run(g, {.raise_errors = true}));
 }
 
 TEMPLATE_TEST_CASE("a completed graph runs nothing again and keeps its results", "[conformance]",
-                   TASKMAP_TEST_EXECUTORS) {
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>();
   std::atomic<int> calls{0};
   auto g = create_graph<int>({{"d", fd},
@@ -262,7 +264,7 @@ TEMPLATE_TEST_CASE("a completed graph runs nothing again and keeps its results",
 }
 
 TEMPLATE_TEST_CASE("a task fed the wrong number of values fails with ArityError", "[conformance]",
-                   TASKMAP_TEST_EXECUTORS) {
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>();
   auto g = create_graph<int>({{"a", fa}, {"b", fa}, {"two", fb}, {"child", fb}},
                              {{"a", {}}, {"b", {}}, {"two", {"a", "b"}}, {"child", {"two"}}});
@@ -281,7 +283,7 @@ TEMPLATE_TEST_CASE("a task fed the wrong number of values fails with ArityError"
 }
 
 TEMPLATE_TEST_CASE("fail_fast starts nothing after the first failure", "[conformance]",
-                   TASKMAP_TEST_EXECUTORS) {
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>(1);
   std::atomic<int> started{0};
   FuncMap<int> funcs{{"boom", fd}, {"child", fb}};
@@ -314,7 +316,7 @@ TEMPLATE_TEST_CASE("fail_fast starts nothing after the first failure", "[conform
 }
 
 TEMPLATE_TEST_CASE("a stop request cancels unstarted tasks; the next run completes them",
-                   "[conformance]", TASKMAP_TEST_EXECUTORS) {
+                   "[conformance]", TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>(1);
   std::stop_source stop;
   std::atomic<bool> saw_stop{false};
@@ -353,7 +355,7 @@ TEMPLATE_TEST_CASE("a stop request cancels unstarted tasks; the next run complet
 }
 
 TEMPLATE_TEST_CASE("a stop requested before the run cancels every pending task", "[conformance]",
-                   TASKMAP_TEST_EXECUTORS) {
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>();
   std::stop_source stop;
   stop.request_stop();
@@ -365,7 +367,7 @@ TEMPLATE_TEST_CASE("a stop requested before the run cancels every pending task",
   CHECK(g.result("b") == 15);
 }
 
-TEMPLATE_TEST_CASE("tasks may take a Context", "[conformance]", TASKMAP_TEST_EXECUTORS) {
+TEMPLATE_TEST_CASE("tasks may take a Context", "[conformance]", TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>();
   auto g = create_graph<std::string>(
       {{"who",
@@ -377,7 +379,8 @@ TEMPLATE_TEST_CASE("tasks may take a Context", "[conformance]", TASKMAP_TEST_EXE
   CHECK(g.result("len") == "g1/who:len");
 }
 
-TEMPLATE_TEST_CASE("observers see every event of a run", "[conformance]", TASKMAP_TEST_EXECUTORS) {
+TEMPLATE_TEST_CASE("observers see every event of a run", "[conformance]",
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>();
   auto recorder = std::make_shared<Recorder>();
   auto g =
@@ -416,7 +419,8 @@ TEMPLATE_TEST_CASE("observers see every event of a run", "[conformance]", TASKMA
   CHECK(recorder->ends[1].second.succeeded == 1);
 }
 
-TEMPLATE_TEST_CASE("a graph cannot be run while it runs", "[conformance]", TASKMAP_TEST_EXECUTORS) {
+TEMPLATE_TEST_CASE("a graph cannot be run while it runs", "[conformance]",
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>();
   TaskGraph<int> g;
   g.add_task("inner", [&g] {
@@ -429,7 +433,7 @@ TEMPLATE_TEST_CASE("a graph cannot be run while it runs", "[conformance]", TASKM
 }
 
 TEMPLATE_TEST_CASE("an observer that throws ends the run and leaves nothing running",
-                   "[conformance]", TASKMAP_TEST_EXECUTORS) {
+                   "[conformance]", TASKMAP_CONFORMANCE_EXECUTORS) {
   struct Throwing : Observer {
     void on_event(const TaskEvent& event) override {
       if (event.kind == EventKind::started) throw std::runtime_error("observer broke");
@@ -449,7 +453,7 @@ TEMPLATE_TEST_CASE("an observer that throws ends the run and leaves nothing runn
 }
 
 TEMPLATE_TEST_CASE("std::any graphs feed typed parameters", "[conformance]",
-                   TASKMAP_TEST_EXECUTORS) {
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>();
   auto g = create_graph<std::any>({{"n", [] { return 4; }},
                                    {"s", [] { return std::string("x"); }},

@@ -5,10 +5,16 @@
 
 #include <taskmap/taskmap.hpp>
 
+#include "../examples/batch_executor.hpp"
+
 // Every executor type, for TEMPLATE_TEST_CASE.
 #define TASKMAP_TEST_EXECUTORS                                                          \
   taskmap::SequentialExecutor, taskmap::ThreadPoolExecutor, taskmap::CoroutineExecutor, \
       taskmap::CoroutinePoolExecutor
+
+// The conformance suite also runs a user-written executor (examples/batch_executor.hpp),
+// which reaches a run only through the public executor API.
+#define TASKMAP_CONFORMANCE_EXECUTORS TASKMAP_TEST_EXECUTORS, custom::BatchExecutor
 
 namespace taskmap_test {
 

@@ -19,9 +19,10 @@
 
 #include <fmt/format.h>
 
+#include "taskmap/detail/graph_build.hpp"
 #include "taskmap/detail/graph_state.hpp"
-#include "taskmap/detail/messages.hpp"
-#include "taskmap/detail/topology.hpp"
+#include "taskmap/detail/ready_order.hpp"
+#include "taskmap/detail/task_id.hpp"
 #include "taskmap/errors.hpp"
 #include "taskmap/task_fn.hpp"
 #include "taskmap/task_status.hpp"
@@ -122,7 +123,7 @@ class TaskGraph {
   [[nodiscard]] std::size_t size() const noexcept { return state_.size(); }
   /// True when the graph has a task of that name.
   [[nodiscard]] bool contains(std::string_view task) const noexcept {
-    return state_.find(task) != detail::NameIndex::npos;
+    return state_.find(task) != no_task;
   }
   /// Every task name, sorted.
   [[nodiscard]] NameList tasks() const;
@@ -186,248 +187,19 @@ template <class T>
 // ---------------------------------------------------------------------------------------
 // Implementation
 
-namespace detail {
-
-/// Records each task's concurrency group. Throws: GraphError for a limit of 0 or a task in
-/// two groups. Precondition: every member name is a task.
-template <class T>
-void assign_groups(GraphState<T>& g,
-                   const std::unordered_map<std::string, ConcurrencyGroup>& groups) {
-  g.group_of.assign(g.size(), NameIndex::npos);
-  g.groups.clear();
-  // Sorted by name, so group ids and messages do not depend on hash order.
-  std::vector<const std::pair<const std::string, ConcurrencyGroup>*> sorted;
-  for (const auto& entry : groups) sorted.push_back(&entry);
-  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  for (const auto* entry : sorted) {
-    const auto& [group, spec] = *entry;
-    if (spec.max_concurrency == 0) {
-      throw GraphError(
-          fmt::format("graph '{}': group '{}' has max_concurrency 0, so its tasks could never run",
-                      g.name, group));
-    }
-    const auto id = static_cast<std::uint32_t>(g.groups.size());
-    g.groups.push_back({group, spec.max_concurrency});
-    for (const std::string& task : spec.tasks) {
-      std::uint32_t& slot = g.group_of[g.find(task)];
-      if (slot != NameIndex::npos && slot != id) {
-        throw GraphError(fmt::format("graph '{}': task '{}' is in two groups, '{}' and '{}'",
-                                     g.name, task, g.groups[slot].name, group));
-      }
-      slot = id;
-    }
-  }
-}
-
-}  // namespace detail
-
 template <class T>
 TaskGraph<T> create_graph(FuncMap<T> funcs, DependencyMap deps, GraphOptions<T> opts) {
   TaskGraph<T> graph(std::move(opts.name));
-  detail::GraphState<T>& g = graph.state_;
-  const std::size_t n = deps.size();
-  if (n >= std::numeric_limits<std::uint32_t>::max() / 2) {
-    throw GraphError(fmt::format("graph '{}' has {} tasks; at most {} are supported", g.name, n,
-                                 std::numeric_limits<std::uint32_t>::max() / 2 - 1));
-  }
-
-  // Intern every name once; the rest of the build and every run work on indices.
-  // The table is far larger than the caches, so lookups go in batches: hash a batch and
-  // prefetch its slots, then probe; the batch's cache misses overlap.
-  constexpr std::size_t kBatch = 16;
-  std::uint32_t hashes[kBatch];
-  g.names.reserve(n);
-  g.index.reserve(n);
-  std::size_t edges = 0;
-  for (auto it = deps.begin(); it != deps.end();) {
-    const std::size_t first = g.names.size();
-    std::size_t count = 0;
-    for (; count < kBatch && it != deps.end(); ++count, ++it) {
-      g.names.push_back(it->first);
-      edges += it->second.size();
-      hashes[count] = detail::NameIndex::hash(g.names.back());
-      g.index.prefetch(hashes[count]);
-    }
-    // Keys of a map are distinct, so every name is new.
-    for (std::size_t k = 0; k < count; ++k) {
-      g.index.insert_new_hashed(static_cast<std::uint32_t>(first + k), hashes[k]);
-    }
-  }
-
-  g.funcs.resize(n);
-  {
-    typename FuncMap<T>::iterator batch[kBatch];
-    for (auto it = funcs.begin(); it != funcs.end();) {
-      std::size_t count = 0;
-      for (; count < kBatch && it != funcs.end(); ++count, ++it) {
-        batch[count] = it;
-        hashes[count] = detail::NameIndex::hash(it->first);
-        g.index.prefetch(hashes[count]);
-      }
-      for (std::size_t k = 0; k < count; ++k) {
-        const std::uint32_t id = g.index.find_hashed(batch[k]->first, hashes[k], g.names);
-        if (id != detail::NameIndex::npos) g.funcs[id] = std::move(batch[k]->second);
-      }
-    }
-  }
-  std::vector<std::string> no_function;
-  for (std::uint32_t id = 0; id < n; ++id) {
-    if (!g.funcs[id]) no_function.push_back(g.names[id]);
-  }
-  if (!no_function.empty()) {
-    std::sort(no_function.begin(), no_function.end());
-    std::string message = fmt::format("graph '{}': no function for task(s) {}", g.name,
-                                      detail::quoted_list(no_function));
-    throw MissingFunctionError(std::move(message), std::move(no_function));
-  }
-
-  g.dep_offsets.resize(n + 1);
-  g.dep_offsets[0] = 0;
-  std::vector<MissingDependencyError::Edge> missing;
-  {
-    // Same iteration order as the interning pass, so the i-th entry is task i. Offsets come
-    // from the list sizes; ids are resolved in batches across tasks into their slots.
-    g.deps.resize(edges);
-    std::uint32_t id = 0;
-    std::uint32_t position = 0;
-    const std::string* batch[kBatch];
-    const std::string* owner[kBatch];
-    std::uint32_t slot[kBatch];
-    std::size_t count = 0;
-    auto flush = [&] {
-      for (std::size_t k = 0; k < count; ++k) {
-        const std::uint32_t dep_id = g.index.find_hashed(*batch[k], hashes[k], g.names);
-        if (dep_id == detail::NameIndex::npos) missing.push_back({*owner[k], *batch[k]});
-        g.deps[slot[k]] = dep_id;
-      }
-      count = 0;
-    };
-    for (const auto& [task, task_deps] : deps) {
-      for (const std::string& dep : task_deps) {
-        batch[count] = &dep;
-        owner[count] = &task;
-        slot[count] = position++;
-        hashes[count] = detail::NameIndex::hash(dep);
-        g.index.prefetch(hashes[count]);
-        if (++count == kBatch) flush();
-      }
-      g.dep_offsets[++id] = position;
-    }
-    flush();
-  }
-  if (!missing.empty()) {
-    std::sort(missing.begin(), missing.end(), [](const auto& a, const auto& b) {
-      return std::tie(a.missing, a.dependent) < std::tie(b.missing, b.dependent);
-    });
-    std::string detail;
-    std::size_t shown = 0;
-    for (std::size_t i = 0; i < missing.size() && shown < 20; ++shown) {
-      std::vector<std::string_view> dependents;
-      std::size_t j = i;
-      for (; j < missing.size() && missing[j].missing == missing[i].missing; ++j) {
-        dependents.push_back(missing[j].dependent);
-      }
-      if (!detail.empty()) detail += "; ";
-      detail +=
-          fmt::format("'{}' (needed by {})", missing[i].missing, detail::quoted_list(dependents));
-      i = j;
-    }
-    if (shown == 20) detail += "; ...";
-    throw MissingDependencyError(
-        fmt::format("graph '{}': dependencies that are not tasks: {}", g.name, detail),
-        std::move(missing));
-  }
-
-  g.io_bound.assign(n, 0);
-  g.priority.assign(n, 0);
-  g.status.assign(n, TaskStatus::pending);
-  g.results.resize(n);
-  g.errors.resize(n);
-  // Resolve every option before reporting, so one error names all unknown tasks.
-  std::vector<std::string> unknown;
-  std::string unknown_detail;
-  auto check = [&](std::string_view field, auto&& names_of_field) {
-    std::vector<std::string> bad;
-    for (const auto& task : names_of_field) {
-      if (g.find(task) == detail::NameIndex::npos) bad.push_back(task);
-    }
-    if (bad.empty()) return;
-    std::sort(bad.begin(), bad.end());
-    if (!unknown_detail.empty()) unknown_detail += "; ";
-    unknown_detail += fmt::format("{}: {}", field, detail::quoted_list(bad));
-    unknown.insert(unknown.end(), bad.begin(), bad.end());
-  };
-  auto keys = [](const auto& map) {
-    std::vector<std::string> out;
-    out.reserve(map.size());
-    for (const auto& entry : map) out.push_back(entry.first);
-    return out;
-  };
-  check("io_bound", opts.io_bound);
-  check("done", opts.done);
-  check("results", keys(opts.results));
-  check("priority", keys(opts.priority));
-  for (const auto& [group, spec] : opts.groups) check("groups[" + group + "]", spec.tasks);
-  if (!unknown.empty()) {
-    std::sort(unknown.begin(), unknown.end());
-    unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
-    throw UnknownTaskError(
-        fmt::format("graph '{}': options name tasks that are not in the graph ({})", g.name,
-                    unknown_detail),
-        std::move(unknown));
-  }
-  for (const std::string& task : opts.io_bound) g.io_bound[g.find(task)] = 1;
-  for (const std::string& task : opts.done) g.status[g.find(task)] = TaskStatus::done;
-  for (auto& [task, value] : opts.results) g.results[g.find(task)].emplace(std::move(value));
-  for (const auto& [task, prio] : opts.priority) g.priority[g.find(task)] = prio;
-  detail::assign_groups(g, opts.groups);
-
-  g.rebuild_children();
-  detail::renumber(g, detail::check_acyclic(g));
+  detail::build_graph(graph.state_, funcs, deps, opts);
   return graph;
 }
 
 template <class T>
 TaskGraph<T>& TaskGraph<T>::add_task(std::string name, TaskFn<T> fn,
                                      const std::vector<std::string>& deps) {
-  detail::GraphState<T>& g = state_;
-  g.throw_if_running("add a task to");
-  if (g.find(name) != detail::NameIndex::npos) {
-    throw DuplicateTaskError(fmt::format("graph '{}' already has a task '{}'", g.name, name),
-                             {name});
-  }
-  if (!fn) {
-    throw MissingFunctionError(fmt::format("graph '{}': no function for task '{}'", g.name, name),
-                               {name});
-  }
-  std::vector<std::uint32_t> dep_ids;
-  dep_ids.reserve(deps.size());
-  std::vector<MissingDependencyError::Edge> missing;
-  for (const std::string& dep : deps) {
-    if (dep == name) {
-      throw CycleError(
-          fmt::format("graph '{}' has a dependency cycle: {} -> {}", g.name, name, name),
-          {name, name});
-    }
-    const std::uint32_t id = g.find(dep);
-    if (id == detail::NameIndex::npos) {
-      missing.push_back({name, dep});
-    } else {
-      dep_ids.push_back(id);
-    }
-  }
-  if (!missing.empty()) {
-    std::vector<std::string> names;
-    for (const auto& edge : missing) names.push_back(edge.missing);
-    throw MissingDependencyError(
-        fmt::format("graph '{}': task '{}' depends on {}, not (yet) in the graph", g.name, name,
-                    detail::quoted_list(names)),
-        std::move(missing));
-  }
-  if (g.size() + 1 >= std::numeric_limits<std::uint32_t>::max() / 2) {
-    throw GraphError(fmt::format("graph '{}' is full", g.name));
-  }
-  g.append_task(std::move(name), std::move(fn), dep_ids);
+  state_.throw_if_running("add a task to");
+  const std::vector<TaskId> dep_ids = detail::check_new_task(state_, name, fn, deps);
+  state_.append_task(std::move(name), std::move(fn), dep_ids);
   return *this;
 }
 
@@ -493,10 +265,10 @@ NameList TaskGraph<T>::ready_tasks() const {
       ready.push_back(id);
     }
   }
-  std::sort(ready.begin(), ready.end(), [&](std::uint32_t a, std::uint32_t b) {
-    if (state_.io_bound[a] != state_.io_bound[b]) return state_.io_bound[a] > state_.io_bound[b];
-    if (state_.priority[a] != state_.priority[b]) return state_.priority[a] > state_.priority[b];
-    return state_.names[a] < state_.names[b];
+  const detail::OrderHints hints{&state_.io_bound, &state_.priority};
+  std::sort(ready.begin(), ready.end(), [&](TaskId a, TaskId b) {
+    const int by_hints = hints.compare(a, b);
+    return by_hints != 0 ? by_hints < 0 : state_.names[a] < state_.names[b];
   });
   NameList out;
   out.reserve(ready.size());

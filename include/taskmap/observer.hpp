@@ -44,6 +44,8 @@ struct TaskEvent {
   /// For `failed`: the exception the task threw. For `skipped`: the AncestorFailed recorded
   /// on the task. Empty otherwise.
   std::exception_ptr error = nullptr;
+  /// The run the event belongs to (RunInfo::run_id); tells nested runs of one graph apart.
+  std::uint64_t run_id = 0;
 };
 
 /// A run as a whole, given at its start and end. The view is valid only during the call.
@@ -52,6 +54,9 @@ struct RunInfo {
   std::size_t tasks = 0;    ///< tasks in the graph
   std::size_t pending = 0;  ///< tasks the run may start: pending or cancelled at its start
   std::size_t workers = 1;  ///< threads that run tasks
+  /// Unique in the process, never 0: every run gets the next one when it starts, so runs
+  /// of graphs with the same name (a task running a sub-graph) are told apart by it.
+  std::uint64_t run_id = 0;
 };
 
 /// Receives task events from executors.

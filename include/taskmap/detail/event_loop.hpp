@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "taskmap/detail/scheduler.hpp"
+#include "taskmap/detail/timer_heap.hpp"
 
 namespace taskmap::detail {
 
@@ -46,8 +47,7 @@ class EventLoop final : public Scheduler {
   }
 
   void schedule_at(time_point deadline, std::coroutine_handle<> handle) override {
-    timers_.push_back(Timer{deadline, next_timer_++, handle});
-    std::push_heap(timers_.begin(), timers_.end(), Later{});
+    timers_.push(deadline, handle);
   }
 
   /// True when nothing is queued here: no ready coroutine, no timer.
@@ -73,16 +73,7 @@ class EventLoop final : public Scheduler {
   }
 
  private:
-  struct Timer {
-    time_point deadline;
-    std::uint64_t order;
-    std::coroutine_handle<> handle;
-  };
-  struct Later {
-    bool operator()(const Timer& a, const Timer& b) const noexcept {
-      return a.deadline != b.deadline ? a.deadline > b.deadline : a.order > b.order;
-    }
-  };
+  struct Here {};  // timers of a loop resume on the loop
 
   void take_inbox() {
     if (!inbox_pending_.load(std::memory_order_acquire)) return;
@@ -94,12 +85,8 @@ class EventLoop final : public Scheduler {
 
   void fire_due_timers() {
     if (timers_.empty()) return;
-    const time_point now = std::chrono::steady_clock::now();
-    while (!timers_.empty() && timers_.front().deadline <= now) {
-      std::pop_heap(timers_.begin(), timers_.end(), Later{});
-      ready_.push_back(timers_.back().handle);
-      timers_.pop_back();
-    }
+    timers_.pop_due(std::chrono::steady_clock::now(),
+                    [this](const auto& timer) { ready_.push_back(timer.handle); });
   }
 
   void wait_for_event() {
@@ -108,13 +95,12 @@ class EventLoop final : public Scheduler {
     if (timers_.empty()) {
       inbox_cv_.wait(lock, posted);
     } else {
-      inbox_cv_.wait_until(lock, timers_.front().deadline, posted);
+      inbox_cv_.wait_until(lock, timers_.next_deadline(), posted);
     }
   }
 
   std::deque<std::coroutine_handle<>> ready_;
-  std::vector<Timer> timers_;
-  std::uint64_t next_timer_ = 0;
+  TimerHeap<Here> timers_;
   std::mutex inbox_mutex_;
   std::condition_variable inbox_cv_;
   std::vector<std::coroutine_handle<>> inbox_;

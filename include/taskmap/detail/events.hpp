@@ -1,6 +1,7 @@
 #pragma once
 // Sends run and task events to a run's observers; costs one branch when there are none.
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -16,11 +17,22 @@
 
 namespace taskmap::detail {
 
+/// The next run's id: process-wide, so nested and concurrent runs never share one.
+inline std::uint64_t next_run_id() noexcept {
+  static std::atomic<std::uint64_t> counter{0};
+  return counter.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+
 class EventSink {
  public:
   EventSink(const std::vector<std::shared_ptr<Observer>>& observers, std::string_view graph,
             const std::vector<std::string>& task_names) noexcept
-      : observers_(observers), graph_(graph), task_names_(task_names) {}
+      : observers_(observers), graph_(graph), task_names_(task_names) {
+    info_.run_id = next_run_id();
+  }
+
+  /// This run's id (RunInfo::run_id).
+  [[nodiscard]] std::uint64_t run_id() const noexcept { return info_.run_id; }
 
   [[nodiscard]] bool active() const noexcept { return !observers_.empty(); }
 
@@ -34,7 +46,8 @@ class EventSink {
                           task_names_[task],
                           worker,
                           std::chrono::system_clock::now(),
-                          error != nullptr ? *error : std::exception_ptr()};
+                          error != nullptr ? *error : std::exception_ptr(),
+                          info_.run_id};
     for (const auto& observer : observers_) {
       if (observer) observer->on_event(event);
     }

@@ -17,6 +17,7 @@
 
 #include "taskmap/detail/messages.hpp"
 #include "taskmap/detail/name_index.hpp"
+#include "taskmap/detail/task_id.hpp"
 #include "taskmap/errors.hpp"
 #include "taskmap/task_fn.hpp"
 #include "taskmap/task_status.hpp"
@@ -52,12 +53,12 @@ struct GraphState {
   bool children_stale = false;
   std::vector<std::uint8_t> io_bound;
   std::vector<int> priority;
-  // Concurrency groups: group_of[task] indexes groups, or is NameIndex::npos.
+  // Concurrency groups: group_of[task] indexes groups, or is kNoGroup.
   struct Group {
     std::string name;
     std::size_t max_concurrency;
   };
-  std::vector<std::uint32_t> group_of;
+  std::vector<GroupId> group_of;
   std::vector<Group> groups;
   std::vector<TaskStatus> status;
   std::vector<std::optional<T>> results;
@@ -88,7 +89,7 @@ struct GraphState {
   /// Throws: UnknownTaskError naming the task.
   [[nodiscard]] std::uint32_t require(std::string_view task) const {
     const std::uint32_t id = find(task);
-    if (id == NameIndex::npos) {
+    if (id == no_task) {
       throw UnknownTaskError(fmt::format("graph '{}' has no task '{}'", name, task),
                              {std::string(task)});
     }
@@ -103,7 +104,7 @@ struct GraphState {
     std::vector<std::string> unknown;
     for (const auto& task : tasks) {
       const std::uint32_t id = find(std::string_view(task));
-      if (id == NameIndex::npos) {
+      if (id == no_task) {
         unknown.emplace_back(std::string_view(task));
       } else {
         ids.push_back(id);
@@ -191,7 +192,7 @@ struct GraphState {
     dep_offsets.push_back(static_cast<std::uint32_t>(deps.size()));
     io_bound.push_back(0);
     priority.push_back(0);
-    group_of.push_back(NameIndex::npos);
+    group_of.push_back(kNoGroup);
     status.push_back(TaskStatus::pending);
     results.emplace_back();
     errors.emplace_back();

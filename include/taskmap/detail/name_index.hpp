@@ -10,12 +10,12 @@
 #include <string_view>
 #include <vector>
 
+#include "taskmap/detail/task_id.hpp"
+
 namespace taskmap::detail {
 
 class NameIndex {
  public:
-  static constexpr std::uint32_t npos = UINT32_MAX;
-
   /// Makes room for `count` names without rehashing.
   void reserve(std::size_t count) {
     std::size_t capacity = 16;
@@ -25,14 +25,14 @@ class NameIndex {
 
   [[nodiscard]] std::size_t size() const noexcept { return size_; }
 
-  /// The index of `name`, or npos.
+  /// The index of `name`, or no_task.
   [[nodiscard]] std::uint32_t find(std::string_view name,
                                    const std::vector<std::string>& names) const noexcept {
-    if (slots_.empty()) return npos;
+    if (slots_.empty()) return no_task;
     const std::uint32_t hash = hash_of(name);
     for (std::size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
       const Slot& slot = slots_[pos];
-      if (slot.index == npos) return npos;
+      if (slot.index == no_task) return no_task;
       if (slot.hash == hash && names[slot.index] == name) return slot.index;
     }
   }
@@ -43,7 +43,7 @@ class NameIndex {
     const std::uint32_t hash = hash_of(names[index]);
     for (std::size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
       Slot& slot = slots_[pos];
-      if (slot.index == npos) {
+      if (slot.index == no_task) {
         slot = Slot{hash, index};
         ++size_;
         return index;
@@ -66,12 +66,12 @@ class NameIndex {
   }
 
   /// find() with the hash already computed.
-  [[nodiscard]] std::uint32_t find_hashed(std::string_view name, std::uint32_t hash,
-                                          const std::vector<std::string>& names) const noexcept {
-    if (slots_.empty()) return npos;
+  [[nodiscard]] TaskId find_hashed(std::string_view name, std::uint32_t hash,
+                                   const std::vector<std::string>& names) const noexcept {
+    if (slots_.empty()) return no_task;
     for (std::size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
       const Slot& slot = slots_[pos];
-      if (slot.index == npos) return npos;
+      if (slot.index == no_task) return no_task;
       if (slot.hash == hash && names[slot.index] == name) return slot.index;
     }
   }
@@ -79,7 +79,7 @@ class NameIndex {
   /// insert() of a name known to be new, with its hash computed. Precondition: reserved.
   void insert_new_hashed(std::uint32_t index, std::uint32_t hash) noexcept {
     std::size_t pos = hash & mask_;
-    while (slots_[pos].index != npos) pos = (pos + 1) & mask_;
+    while (slots_[pos].index != no_task) pos = (pos + 1) & mask_;
     slots_[pos] = Slot{hash, index};
     ++size_;
   }
@@ -87,14 +87,14 @@ class NameIndex {
   /// Replaces every stored index i by new_id[i] (after the names were permuted likewise).
   void remap(const std::vector<std::uint32_t>& new_id) noexcept {
     for (Slot& slot : slots_) {
-      if (slot.index != npos) slot.index = new_id[slot.index];
+      if (slot.index != no_task) slot.index = new_id[slot.index];
     }
   }
 
  private:
   struct Slot {
     std::uint32_t hash = 0;
-    std::uint32_t index = npos;
+    std::uint32_t index = no_task;
   };
 
   static std::uint32_t hash_of(std::string_view name) noexcept {
@@ -107,9 +107,9 @@ class NameIndex {
     old.swap(slots_);
     mask_ = capacity - 1;
     for (const Slot& slot : old) {
-      if (slot.index == npos) continue;
+      if (slot.index == no_task) continue;
       std::size_t pos = slot.hash & mask_;
-      while (slots_[pos].index != npos) pos = (pos + 1) & mask_;
+      while (slots_[pos].index != no_task) pos = (pos + 1) & mask_;
       slots_[pos] = slot;
     }
   }

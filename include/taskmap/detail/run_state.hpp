@@ -3,6 +3,7 @@
 // ready, who is doomed by an earlier failure), calling one task, skipping the dependents of
 // a failure, and ending the run (summary, raise_errors).
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -15,6 +16,7 @@
 
 #include "taskmap/detail/describe_exception.hpp"
 #include "taskmap/detail/graph_state.hpp"
+#include "taskmap/detail/task_id.hpp"
 #include "taskmap/errors.hpp"
 #include "taskmap/run_options.hpp"
 #include "taskmap/task_status.hpp"
@@ -60,22 +62,30 @@ std::exception_ptr ancestor_error(const GraphState<T>& graph, std::uint32_t task
 }
 
 /// Skips every pending transitive dependent of `root`, recording `error` on each and calling
-/// on_skip(id). `stack` is scratch space.
-template <class T, class OnSkip>
-void skip_dependents(GraphState<T>& graph, std::uint32_t root, const std::exception_ptr& error,
-                     std::vector<std::uint32_t>& waiting, std::vector<std::uint32_t>& stack,
-                     OnSkip&& on_skip) {
+/// on_skip(id). With `kConcurrent`, statuses change by compare-and-swap, so failures that
+/// overlap on other threads skip each task once. `stack` is scratch space.
+template <bool kConcurrent, class T, class OnSkip>
+void skip_dependents(GraphState<T>& graph, TaskId root, const std::exception_ptr& error,
+                     std::vector<TaskId>& stack, OnSkip&& on_skip) {
   stack.clear();
   stack.push_back(root);
   while (!stack.empty()) {
-    const std::uint32_t task = stack.back();
+    const TaskId task = stack.back();
     stack.pop_back();
-    for (const std::uint32_t child : graph.children_of(task)) {
-      if (graph.status[child] != TaskStatus::pending) continue;
-      graph.status[child] = TaskStatus::skipped;
+    for (const TaskId child : graph.children_of(task)) {
+      if constexpr (kConcurrent) {
+        TaskStatus expected = TaskStatus::pending;
+        if (!std::atomic_ref<TaskStatus>(graph.status[child])
+                 .compare_exchange_strong(expected, TaskStatus::skipped,
+                                          std::memory_order_acq_rel)) {
+          continue;
+        }
+      } else {
+        if (graph.status[child] != TaskStatus::pending) continue;
+        graph.status[child] = TaskStatus::skipped;
+      }
       graph.errors[child] = error;
       graph.results[child].reset();
-      waiting[child] = kNotWaiting;
       on_skip(child);
       stack.push_back(child);
     }
@@ -98,7 +108,7 @@ void prepare_run(GraphState<T>& graph, std::vector<std::uint32_t>& waiting,
     if (status == TaskStatus::cancelled) status = TaskStatus::pending;
     if (status != TaskStatus::pending) continue;
     std::uint32_t count = 0;
-    std::uint32_t doomed_by = UINT32_MAX;
+    TaskId doomed_by = no_task;
     for (const std::uint32_t dep : graph.deps_of(task)) {
       const TaskStatus dep_status = graph.status[dep];
       if (dep_status == TaskStatus::pending || dep_status == TaskStatus::cancelled) {
@@ -107,7 +117,7 @@ void prepare_run(GraphState<T>& graph, std::vector<std::uint32_t>& waiting,
         doomed_by = dep;
       }
     }
-    if (doomed_by != UINT32_MAX) {
+    if (doomed_by != no_task) {
       doomed.push_back(task);
       doomed.push_back(doomed_by);
     } else {
@@ -125,7 +135,10 @@ void prepare_run(GraphState<T>& graph, std::vector<std::uint32_t>& waiting,
     graph.results[task].reset();
     waiting[task] = kNotWaiting;
     on_skip(task);
-    skip_dependents(graph, task, error, waiting, stack, on_skip);
+    skip_dependents<false>(graph, task, error, stack, [&](TaskId skipped) {
+      waiting[skipped] = kNotWaiting;
+      on_skip(skipped);
+    });
   }
 }
 
@@ -172,13 +185,13 @@ template <class T>
 void finish_run(const GraphState<T>& graph, const RunOptions& options,
                 std::uint32_t first_failure) {
   if (!options.raise_errors) return;
-  if (first_failure != UINT32_MAX) raise_task_error(graph, first_failure);
-  std::uint32_t earliest = UINT32_MAX;
+  if (first_failure != no_task) raise_task_error(graph, first_failure);
+  TaskId earliest = no_task;
   for (std::uint32_t task = 0; task < graph.size(); ++task) {
     if (graph.status[task] != TaskStatus::failed) continue;
-    if (earliest == UINT32_MAX || graph.names[task] < graph.names[earliest]) earliest = task;
+    if (earliest == no_task || graph.names[task] < graph.names[earliest]) earliest = task;
   }
-  if (earliest != UINT32_MAX) raise_task_error(graph, earliest);
+  if (earliest != no_task) raise_task_error(graph, earliest);
 }
 
 }  // namespace taskmap::detail

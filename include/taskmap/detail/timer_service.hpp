@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "taskmap/detail/scheduler.hpp"
+#include "taskmap/detail/timer_heap.hpp"
 
 namespace taskmap::detail {
 
@@ -36,47 +37,30 @@ class TimerService {
     {
       std::lock_guard lock(mutex_);
       if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
-      timers_.push_back(Timer{deadline, next_++, handle, &target});
-      std::push_heap(timers_.begin(), timers_.end(), Later{});
+      timers_.push(deadline, handle, &target);
     }
     cv_.notify_one();
   }
 
  private:
-  struct Timer {
-    time_point deadline;
-    std::uint64_t order;
-    std::coroutine_handle<> handle;
-    Scheduler* target;
-  };
-  struct Later {
-    bool operator()(const Timer& a, const Timer& b) const noexcept {
-      return a.deadline != b.deadline ? a.deadline > b.deadline : a.order > b.order;
-    }
-  };
+  using Timers = TimerHeap<Scheduler*>;
 
   void loop() {
     std::unique_lock lock(mutex_);
-    std::vector<Timer> due;
+    std::vector<Timers::Timer> due;
     while (!stopping_) {
       if (timers_.empty()) {
         cv_.wait(lock);
         continue;
       }
       const time_point now = std::chrono::steady_clock::now();
-      if (const time_point next = timers_.front().deadline; next > now) {
-        // A copy: wait_until reads its deadline after waking, and a push_back meanwhile
-        // may have moved the vector's elements.
-        cv_.wait_until(lock, next);
+      if (const time_point next = timers_.next_deadline(); next > now) {
+        cv_.wait_until(lock, next);  // a copy: wait_until reads it again after waking
         continue;
       }
-      while (!timers_.empty() && timers_.front().deadline <= now) {
-        std::pop_heap(timers_.begin(), timers_.end(), Later{});
-        due.push_back(timers_.back());
-        timers_.pop_back();
-      }
+      timers_.pop_due(now, [&](const Timers::Timer& timer) { due.push_back(timer); });
       lock.unlock();
-      for (const Timer& timer : due) timer.target->schedule_remote(timer.handle);
+      for (const Timers::Timer& timer : due) timer.target->schedule_remote(timer.handle);
       due.clear();
       lock.lock();
     }
@@ -84,8 +68,7 @@ class TimerService {
 
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::vector<Timer> timers_;
-  std::uint64_t next_ = 0;
+  Timers timers_;
   bool stopping_ = false;
   std::thread thread_;
 };

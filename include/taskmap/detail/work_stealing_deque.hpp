@@ -11,14 +11,13 @@
 #include <memory>
 #include <vector>
 
-namespace taskmap::detail {
+#include "taskmap/detail/cache_line.hpp"
+#include "taskmap/detail/task_id.hpp"
 
-inline constexpr std::size_t kCacheLine = 64;
+namespace taskmap::detail {
 
 class WorkStealingDeque {
  public:
-  static constexpr std::uint32_t empty = UINT32_MAX;
-
   explicit WorkStealingDeque(std::size_t capacity = 64) {
     buffers_.push_back(std::make_unique<Buffer>(capacity));
     buffer_.store(buffers_.back().get(), std::memory_order_relaxed);
@@ -45,7 +44,7 @@ class WorkStealingDeque {
     bottom_.store(b + 1, std::memory_order_release);
   }
 
-  /// Owner only: the most recently pushed item, or `empty`.
+  /// Owner only: the most recently pushed item, or no_task.
   std::uint32_t pop() noexcept {
     const std::int64_t b = bottom_.load(std::memory_order_relaxed) - 1;
     Buffer* buffer = buffer_.load(std::memory_order_relaxed);
@@ -53,30 +52,30 @@ class WorkStealingDeque {
     std::int64_t t = top_.load(std::memory_order_seq_cst);
     if (t > b) {
       bottom_.store(b + 1, std::memory_order_relaxed);
-      return empty;
+      return no_task;
     }
     std::uint32_t item = buffer->at(b).load(std::memory_order_relaxed);
     if (t == b) {
       // The last item: race the thieves for it.
       if (!top_.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
                                         std::memory_order_relaxed)) {
-        item = empty;
+        item = no_task;
       }
       bottom_.store(b + 1, std::memory_order_relaxed);
     }
     return item;
   }
 
-  /// Any thread: the oldest item, or `empty` (also when it lost a race).
+  /// Any thread: the oldest item, or no_task (also when it lost a race).
   std::uint32_t steal() noexcept {
     std::int64_t t = top_.load(std::memory_order_seq_cst);
     const std::int64_t b = bottom_.load(std::memory_order_seq_cst);
-    if (t >= b) return empty;
+    if (t >= b) return no_task;
     Buffer* buffer = buffer_.load(std::memory_order_acquire);
     const std::uint32_t item = buffer->at(t).load(std::memory_order_relaxed);
     if (!top_.compare_exchange_strong(t, t + 1, std::memory_order_seq_cst,
                                       std::memory_order_relaxed)) {
-      return empty;
+      return no_task;
     }
     return item;
   }

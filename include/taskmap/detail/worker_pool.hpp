@@ -18,6 +18,12 @@
 
 namespace taskmap::detail {
 
+/// Workers of a pool built with ncores 0: the hardware concurrency, 2 if unknown.
+inline std::size_t default_workers() noexcept {
+  const unsigned n = std::thread::hardware_concurrency();
+  return n != 0 ? n : 2;
+}
+
 /// A unit of work for the pool: one run of one graph.
 class PoolJob {
  public:

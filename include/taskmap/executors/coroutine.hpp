@@ -2,16 +2,14 @@
 /// @file executors/coroutine.hpp
 /// CoroutineExecutor and run_async(): one thread; coroutine tasks interleave while they wait.
 
-#include <chrono>
+#include <coroutine>
 #include <cstddef>
-#include <cstdint>
 #include <exception>
-#include <vector>
+#include <utility>
 
 #include "taskmap/detail/event_loop.hpp"
-#include "taskmap/detail/sequential_run.hpp"
+#include "taskmap/detail/scheduler.hpp"
 #include "taskmap/executor.hpp"
-#include "taskmap/executors/sequential.hpp"
 #include "taskmap/graph.hpp"
 #include "taskmap/run_options.hpp"
 #include "taskmap/task.hpp"
@@ -45,64 +43,43 @@ RunSummary run_async(TaskGraph<T>& graph, const RunOptions& options = {}) {
 
 template <class T>
 RunSummary CoroutineExecutor::run(TaskGraph<T>& graph, const RunOptions& options) const {
-  const auto start = std::chrono::steady_clock::now();
-  detail::GraphState<T>& g = detail::GraphAccess::state(graph);
-  detail::SequentialRun<T> run(g, options);
+  ExecutorRun<T, Threads::one> run(graph, options);
+  ReadyQueue ready(run);
+  ready.push(run.first_ready());
   detail::EventLoop loop;
-  std::vector<const T*> inputs;
   std::size_t suspended = 0;  // coroutine tasks started and not finished
 
-  auto complete = [&](std::uint32_t task, std::exception_ptr& error) noexcept {
-    if (error) {
-      run.failed(task, error);
-    } else {
-      run.succeeded(task);
-    }
-  };
-  auto on_done = [&](std::uint32_t task, std::exception_ptr& error) noexcept {
+  auto on_done = [&](TaskId task, std::exception_ptr& error) {
     --suspended;
-    complete(task, error);
+    ready.push(run.end(task, 0, std::move(error)));
   };
-  auto report = [](void* self, std::uint32_t task, std::exception_ptr& error) noexcept {
+  auto report = [](void* self, TaskId task, std::exception_ptr& error) noexcept {
     (*static_cast<decltype(on_done)*>(self))(task, error);
   };
   detail::SchedulerScope scope(&loop);  // coroutine steps run here as well as in the loop
 
   for (;;) {
-    while (run.can_start()) {
-      const std::uint32_t task = run.start_next(inputs);
-      if (task == run.kNone) break;
-      const TaskFn<T>& fn = g.funcs[task];
-      Context ctx(g.name, g.names[task], options.stop_token, 0);
-      if (!fn.is_coroutine()) {
-        std::exception_ptr error;
-        try {
-          fn.invoke(ctx, inputs, g.results[task]);
-        } catch (...) {
-          error = std::current_exception();
-        }
-        complete(task, error);
+    for (TaskId task = ready.pop(); task != no_task; task = ready.pop()) {
+      if (!run.start(task, 0)) continue;
+      if (!run.is_coroutine(task)) {
+        ready.push(run.end(task, 0, run.invoke(task, 0)));
         continue;
       }
-      // Resume at once: the task's first step runs now, while `inputs` holds its values.
       std::coroutine_handle<> handle;
       try {
-        handle =
-            fn.start_coroutine(ctx, inputs, g.results[task], CoroutineDone{report, &on_done, task});
+        handle = run.start_coroutine(task, 0, CoroutineDone{report, &on_done, task});
       } catch (...) {  // no memory for its frame
-        std::exception_ptr error = std::current_exception();
-        complete(task, error);
+        ready.push(run.end(task, 0, std::current_exception()));
         continue;
       }
       ++suspended;
-      handle.resume();
+      handle.resume();  // at once: its first step reads the values it is fed
     }
-    const bool can_start = run.can_start();
-    if (suspended == 0 && loop.empty() && !can_start) break;
-    // Block for timers and foreign resumptions only when no graph task can start now.
-    loop.run_once(!can_start);
+    if (suspended == 0 && loop.empty()) break;
+    // Nothing can start until a coroutine goes on: wait for timers and foreign resumptions.
+    loop.run_once(true);
   }
-  return run.finish(start);
+  return run.finish();
 }
 
 }  // namespace taskmap

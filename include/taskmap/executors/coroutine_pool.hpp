@@ -6,10 +6,10 @@
 #include <cstddef>
 #include <memory>
 
+#include "taskmap/detail/parallel_run.hpp"
 #include "taskmap/detail/timer_service.hpp"
 #include "taskmap/detail/worker_pool.hpp"
 #include "taskmap/executor.hpp"
-#include "taskmap/executors/thread_pool.hpp"
 #include "taskmap/graph.hpp"
 #include "taskmap/run_options.hpp"
 
@@ -26,8 +26,8 @@ class CoroutinePoolExecutor {
   /// A pool of `ncores` workers (0 = the hardware concurrency).
   explicit CoroutinePoolExecutor(std::size_t ncores = 0)
       : timers_(std::make_unique<detail::TimerService>()),
-        pool_(std::make_unique<detail::WorkerPool>(
-            ncores != 0 ? ncores : ThreadPoolExecutor::default_workers())) {}
+        pool_(std::make_unique<detail::WorkerPool>(ncores != 0 ? ncores
+                                                               : detail::default_workers())) {}
 
   /// Runs every pending (or cancelled) task whose ancestors have not failed; the calling
   /// thread waits. `options.ncores` is ignored: the pool's size applies.

@@ -2,12 +2,6 @@
 /// @file executors/sequential.hpp
 /// SequentialExecutor and run(): every task on the calling thread.
 
-#include <chrono>
-#include <cstdint>
-#include <exception>
-#include <vector>
-
-#include "taskmap/detail/sequential_run.hpp"
 #include "taskmap/executor.hpp"
 #include "taskmap/graph.hpp"
 #include "taskmap/run_options.hpp"
@@ -39,24 +33,14 @@ RunSummary run(TaskGraph<T>& graph, const RunOptions& options = {}) {
 
 template <class T>
 RunSummary SequentialExecutor::run(TaskGraph<T>& graph, const RunOptions& options) const {
-  const auto start = std::chrono::steady_clock::now();
-  detail::GraphState<T>& g = detail::GraphAccess::state(graph);
-  detail::SequentialRun<T> run(g, options);
-  std::vector<const T*> inputs;
-  while (run.can_start()) {
-    const std::uint32_t task = run.start_next(inputs);
-    if (task == run.kNone) break;
-    Context ctx(g.name, g.names[task], options.stop_token, 0);
-    try {
-      g.funcs[task].invoke(ctx, inputs, g.results[task]);
-    } catch (...) {
-      std::exception_ptr error = std::current_exception();
-      run.failed(task, error);
-      continue;
-    }
-    run.succeeded(task);
+  ExecutorRun<T, Threads::one> run(graph, options);
+  ReadyQueue ready(run);
+  ready.push(run.first_ready());
+  for (TaskId task = ready.pop(); task != no_task; task = ready.pop()) {
+    if (!run.start(task, 0)) continue;
+    ready.push(run.end(task, 0, run.invoke(task, 0)));
   }
-  return run.finish(start);
+  return run.finish();
 }
 
 }  // namespace taskmap

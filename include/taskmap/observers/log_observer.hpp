@@ -144,8 +144,10 @@ class LogObserver : public Observer {
   // Runs going on per graph name: a run that starts while another of the same graph is open
   // (a task running a sub-graph with the same observer, both named "taskmap") is written as
   // a nested run, which in_progress() does not take for a fresh start.
+  // Runs are told apart by their run id: a nested run ends as it started, nested.
   std::mutex runs_mutex_;
   std::map<std::string, std::size_t, std::less<>> open_runs_;
+  std::set<std::uint64_t> nested_runs_;
 };
 
 /// What a log says is going on: tasks started and not ended, and tasks queued and not
@@ -377,6 +379,7 @@ inline void LogObserver::on_run_start(const RunInfo& run) {
     auto open = open_runs_.find(run.graph);
     if (open == open_runs_.end()) open = open_runs_.emplace(std::string(run.graph), 0).first;
     nested = open->second++ > 0;
+    if (nested) nested_runs_.insert(run.run_id);
   }
   if (!wants(LogLevel::info)) return;
   fmt::memory_buffer line;
@@ -437,11 +440,9 @@ inline void LogObserver::on_run_end(const RunInfo& run, const RunSummary& summar
   bool nested = false;
   {
     std::lock_guard lock(runs_mutex_);
+    nested = nested_runs_.erase(run.run_id) > 0;
     const auto open = open_runs_.find(run.graph);
-    if (open != open_runs_.end()) {
-      nested = --open->second > 0;
-      if (!nested) open_runs_.erase(open);
-    }
+    if (open != open_runs_.end() && --open->second == 0) open_runs_.erase(open);
   }
   if (!wants(LogLevel::info)) return;
   fmt::memory_buffer line;

@@ -94,6 +94,9 @@ class ProgressObserver : public Observer {
   std::atomic<std::size_t> skipped_{0};
   std::atomic<std::size_t> cancelled_{0};
   std::atomic<std::ptrdiff_t> running_{0};
+  // The run the bar shows: events of other runs (a task running a sub-graph with this
+  // observer) do not mix into its counts.
+  std::atomic<std::uint64_t> shown_run_{0};
 
   std::mutex mutex_;  // guards what follows and writes to the stream
   std::condition_variable wake_;
@@ -182,6 +185,7 @@ inline void ProgressObserver::on_run_start(const RunInfo& run) {
   skipped_.store(0, std::memory_order_relaxed);
   cancelled_.store(0, std::memory_order_relaxed);
   running_.store(0, std::memory_order_relaxed);
+  shown_run_.store(run.run_id, std::memory_order_relaxed);
   stop_ = false;
   if (terminal_) draw_progress();
   ticker_ = std::thread([this] { tick(); });
@@ -189,6 +193,7 @@ inline void ProgressObserver::on_run_start(const RunInfo& run) {
 
 inline void ProgressObserver::on_event(const TaskEvent& event) noexcept {
   constexpr auto relaxed = std::memory_order_relaxed;  // a display needs no ordering
+  if (event.run_id != shown_run_.load(relaxed)) return;
   switch (event.kind) {
     case EventKind::queued:
       break;

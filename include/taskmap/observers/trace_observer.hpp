@@ -91,7 +91,9 @@ class TraceObserver : public Observer {
     std::size_t number;  // the trace's pid
     std::size_t workers;
     std::int64_t start;
-    std::size_t nested = 0;  // runs of the same graph started inside this one, still open
+    std::uint64_t run_id = 0;
+    // Runs of the same graph started inside this one and still open, by run id.
+    std::vector<std::uint64_t> nested = {};
   };
 
   static std::int64_t now() noexcept;
@@ -173,10 +175,10 @@ inline void TraceObserver::on_run_start(const RunInfo& run) {
   const auto open = std::find_if(active_.begin(), active_.end(),
                                  [&](const ActiveRun& r) { return r.graph == run.graph; });
   if (open != active_.end()) {
-    ++open->nested;
+    open->nested.push_back(run.run_id);
     return;
   }
-  active_.push_back({std::string(run.graph), ++runs_, run.workers, start});
+  active_.push_back({std::string(run.graph), ++runs_, run.workers, start, run.run_id});
 }
 
 inline void TraceObserver::on_event(const TaskEvent& event) {
@@ -197,12 +199,15 @@ inline void TraceObserver::on_event(const TaskEvent& event) {
 inline void TraceObserver::on_run_end(const RunInfo& run, const RunSummary& summary) {
   const std::lock_guard lock(mutex_);
   const std::int64_t end = now();
-  auto it = std::find_if(active_.rbegin(), active_.rend(),
-                         [&](const ActiveRun& r) { return r.graph == run.graph; });
-  if (it != active_.rend() && it->nested > 0) {
-    --it->nested;  // the end of a nested run: the open run records its events
-    return;
+  for (ActiveRun& open : active_) {
+    const auto nested = std::find(open.nested.begin(), open.nested.end(), run.run_id);
+    if (nested != open.nested.end()) {
+      open.nested.erase(nested);  // the end of a nested run: the open run records its events
+      return;
+    }
   }
+  auto it = std::find_if(active_.rbegin(), active_.rend(),
+                         [&](const ActiveRun& r) { return r.run_id == run.run_id; });
   if (it != active_.rend()) {
     record_run(*it, drain(run.graph), end, &summary);
     active_.erase(std::next(it).base());
@@ -211,8 +216,8 @@ inline void TraceObserver::on_run_end(const RunInfo& run, const RunSummary& summ
     if (runs_ == 0) epoch_ = end;
     std::vector<Record> records = drain(run.graph);
     const std::int64_t start = records.empty() ? end : records.front().time;
-    record_run({std::string(run.graph), ++runs_, run.workers, start}, std::move(records), end,
-               &summary);
+    record_run({std::string(run.graph), ++runs_, run.workers, start, run.run_id},
+               std::move(records), end, &summary);
   }
   write_file();
 }

@@ -1,0 +1,111 @@
+#pragma once
+// The ready order, written once: among tasks that could start, io_bound ones first, then
+// higher priority; ties go to the task that became ready first (TaskGraph::ready_tasks, which
+// knows no arrival, breaks them by name). ReadyTasks keeps ready tasks in that order for
+// every executor that queues them in one place.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "taskmap/detail/task_id.hpp"
+
+namespace taskmap::detail {
+
+/// The graph's order hints, viewed: what decides which ready task starts first.
+struct OrderHints {
+  const std::vector<std::uint8_t>* io_bound;
+  const std::vector<int>* priority;
+
+  /// Negative when `a` starts before `b` by the hints, positive when after, 0 on a tie.
+  [[nodiscard]] int compare(TaskId a, TaskId b) const noexcept {
+    const std::uint8_t io_a = (*io_bound)[a];
+    const std::uint8_t io_b = (*io_bound)[b];
+    if (io_a != io_b) return io_a > io_b ? -1 : 1;
+    const int prio_a = (*priority)[a];
+    const int prio_b = (*priority)[b];
+    if (prio_a != prio_b) return prio_a > prio_b ? -1 : 1;
+    return 0;
+  }
+};
+
+/// Ready tasks in start order. Without hints it is a plain FIFO; with them a heap ordered
+/// by (io_bound, priority, arrival). Not synchronised.
+class ReadyTasks {
+ public:
+  ReadyTasks(OrderHints hints, bool ordered, std::size_t capacity)
+      : hints_(hints), ordered_(ordered) {
+    // Most runs queue each task once: pushing then never reallocates.
+    if (ordered_) {
+      heap_.reserve(capacity);
+    } else {
+      fifo_.reserve(capacity);
+    }
+  }
+
+  void push(TaskId task) {
+    if (!ordered_) {
+      fifo_.push_back(task);
+      return;
+    }
+    heap_.push_back(Entry{task, arrival_++});
+    std::push_heap(heap_.begin(), heap_.end(), Later{hints_});
+  }
+
+  void push(std::span<const TaskId> tasks) {
+    for (const TaskId task : tasks) push(task);
+  }
+
+  [[nodiscard]] bool empty() const noexcept {
+    return ordered_ ? heap_.empty() : head_ == fifo_.size();
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept {
+    return ordered_ ? heap_.size() : fifo_.size() - head_;
+  }
+
+  [[nodiscard]] bool by_hints() const noexcept { return ordered_; }
+
+  /// The next task to start, or no_task when empty.
+  TaskId pop() noexcept {
+    if (!ordered_) {
+      if (head_ == fifo_.size()) return no_task;
+      const TaskId task = fifo_[head_++];
+      if (head_ == fifo_.size()) {
+        fifo_.clear();  // keeps the capacity: a long run reuses the front
+        head_ = 0;
+      }
+      return task;
+    }
+    if (heap_.empty()) return no_task;
+    std::pop_heap(heap_.begin(), heap_.end(), Later{hints_});
+    const TaskId task = heap_.back().task;
+    heap_.pop_back();
+    return task;
+  }
+
+ private:
+  struct Entry {
+    TaskId task;
+    std::uint64_t arrival;
+  };
+  // Heap comparator: true when a should start after b.
+  struct Later {
+    OrderHints hints;
+    bool operator()(const Entry& a, const Entry& b) const noexcept {
+      const int by_hints = hints.compare(a.task, b.task);
+      return by_hints != 0 ? by_hints > 0 : a.arrival > b.arrival;
+    }
+  };
+
+  OrderHints hints_;
+  bool ordered_;
+  std::vector<TaskId> fifo_;
+  std::size_t head_ = 0;
+  std::vector<Entry> heap_;
+  std::uint64_t arrival_ = 0;
+};
+
+}  // namespace taskmap::detail

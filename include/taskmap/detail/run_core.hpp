@@ -1,0 +1,343 @@
+#pragma once
+// RunCore: one run of one graph with every rule of a run written once — preparing the graph,
+// admitting tasks to their concurrency groups, starting, calling and ending tasks, recording
+// failures and skipping what they doom, fail_fast and stop requests, reporting to observers
+// while guarding against their exceptions, and ending the run. Executors keep only how they
+// schedule; they reach this through the public taskmap::ExecutorRun.
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <span>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "taskmap/detail/cache_line.hpp"
+#include "taskmap/detail/events.hpp"
+#include "taskmap/detail/graph_state.hpp"
+#include "taskmap/detail/ready_order.hpp"
+#include "taskmap/detail/run_state.hpp"
+#include "taskmap/detail/task_id.hpp"
+#include "taskmap/observer.hpp"
+#include "taskmap/run_options.hpp"
+#include "taskmap/run_summary.hpp"
+#include "taskmap/task.hpp"
+#include "taskmap/task_status.hpp"
+
+namespace taskmap {
+
+/// How many threads call a run's per-task members (ExecutorRun's second parameter).
+enum class Threads : std::uint8_t {
+  one,   ///< one thread makes every call: no atomic operations, no locks
+  many,  ///< several threads call at once, each with its own worker id
+};
+
+}  // namespace taskmap
+
+namespace taskmap::detail {
+
+/// A lock for state that only one thread touches: locking it costs nothing.
+struct NoLock {
+  void lock() noexcept {}
+  void unlock() noexcept {}
+};
+
+template <class T, Threads kThreads>
+class RunCore {
+  static constexpr bool kMany = kThreads == Threads::many;
+
+ public:
+  RunCore(GraphState<T>& graph, const RunOptions& options, std::size_t workers,
+          std::size_t worker_ids)
+      : start_(std::chrono::steady_clock::now()),
+        g_(graph),
+        options_(options),
+        guard_(graph),
+        events_(options.observers, graph.name, graph.names),
+        observed_(events_.active()),
+        ordered_(graph.has_order_hints()),
+        slots_(std::max<std::size_t>(worker_ids, 1)),
+        groups_(graph.groups.size()) {
+    for (std::size_t i = 0; i < groups_.size(); ++i) {
+      groups_[i].max_concurrency = graph.groups[i].max_concurrency;
+    }
+    events_.run_started(g_.status, workers);
+    prepare_run(g_, waiting_, first_ready_, [&](TaskId task) {
+      ++summary_.skipped;
+      emit(EventKind::skipped, task, 0, &g_.errors[task]);
+    });
+    in_flight_ = first_ready_.size();
+    for (const TaskId task : first_ready_) emit(EventKind::queued, task, 0);
+  }
+
+  RunCore(const RunCore&) = delete;
+  RunCore& operator=(const RunCore&) = delete;
+
+  ~RunCore() {
+    // Ended without finish() (the executor threw): observers still see the run end.
+    if (!finished_) events_.run_finished(summary_, true);
+  }
+
+  [[nodiscard]] const GraphState<T>& graph() const noexcept { return g_; }
+  [[nodiscard]] std::span<const TaskId> first_ready() const noexcept { return first_ready_; }
+  [[nodiscard]] OrderHints hints() const noexcept { return {&g_.io_bound, &g_.priority}; }
+  [[nodiscard]] bool ordered() const noexcept { return ordered_; }
+  [[nodiscard]] std::uint64_t run_id() const noexcept { return events_.run_id(); }
+
+  [[nodiscard]] bool stopping() const noexcept {
+    return halt_.load(std::memory_order_relaxed) || options_.stop_token.stop_requested();
+  }
+
+  [[nodiscard]] bool finished() const noexcept {
+    if constexpr (kMany) {
+      return in_flight_.load(std::memory_order_seq_cst) == 0;
+    } else {
+      return in_flight_ == 0;
+    }
+  }
+
+  bool start(TaskId task, std::size_t worker) {
+    if (stopping()) {
+      // Never started: stays pending (cancelled after a stop).
+      drop(task, false);
+      return false;
+    }
+    if (!admit(task)) return false;  // parked in its group, still in flight
+    set_status(task, TaskStatus::running, std::memory_order_relaxed);
+    if (!emit(EventKind::started, task, worker)) {
+      set_status(task, TaskStatus::pending, std::memory_order_relaxed);  // as if never started
+      drop(task, true);
+      return false;
+    }
+    return true;
+  }
+
+  [[nodiscard]] bool is_coroutine(TaskId task) const noexcept {
+    return g_.funcs[task].is_coroutine();
+  }
+
+  std::exception_ptr invoke(TaskId task, std::size_t worker) noexcept {
+    Slot& slot = slots_[worker];
+    try {
+      gather_inputs(g_, task, slot.inputs);
+      Context ctx(g_.name, g_.names[task], options_.stop_token, worker);
+      g_.funcs[task].invoke(ctx, slot.inputs, g_.results[task]);
+      return nullptr;
+    } catch (...) {
+      return std::current_exception();
+    }
+  }
+
+  std::coroutine_handle<> start_coroutine(TaskId task, std::size_t worker,
+                                          const CoroutineDone& done) {
+    Slot& slot = slots_[worker];
+    gather_inputs(g_, task, slot.inputs);
+    const Context ctx(g_.name, g_.names[task], options_.stop_token, worker);
+    return g_.funcs[task].start_coroutine(ctx, slot.inputs, g_.results[task], done);
+  }
+
+  std::span<const TaskId> end(TaskId task, std::size_t worker, std::exception_ptr error) {
+    Slot& slot = slots_[worker];
+    slot.ready.clear();
+    const TaskId resumed = leave_group(task, true);
+    if (!error) {
+      set_status(task, TaskStatus::done, std::memory_order_release);
+      ++slot.succeeded;
+      emit(EventKind::finished, task, worker);
+      for (const TaskId child : g_.children_of(task)) {
+        if (release_one_dependency(child)) {
+          slot.ready.push_back(child);
+          emit(EventKind::queued, child, worker);
+        }
+      }
+    } else {
+      record_failure(task, worker, error);
+    }
+    settle(slot.ready.size());
+    if (resumed != no_task) slot.ready.push_back(resumed);  // already in flight
+    return slot.ready;
+  }
+
+  RunSummary finish() {
+    finished_ = true;
+    for (const Slot& slot : slots_) {
+      summary_.succeeded += slot.succeeded;
+      summary_.failed += slot.failed;
+      summary_.skipped += slot.skipped;
+    }
+    cancel_pending(g_, options_, [&](TaskId task) {
+      ++summary_.cancelled;
+      emit(EventKind::cancelled, task, 0);
+    });
+    summary_.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
+        std::chrono::steady_clock::now() - start_);
+    if (observer_error_) {
+      events_.run_finished(summary_, true);
+      std::rethrow_exception(observer_error_);
+    }
+    events_.run_finished(summary_);
+    finish_run(g_, options_, first_failure_.load(std::memory_order_relaxed));
+    return summary_;
+  }
+
+ private:
+  using Lock = std::conditional_t<kMany, std::mutex, NoLock>;
+  using Count = std::conditional_t<kMany, std::atomic<std::size_t>, std::size_t>;
+
+  struct alignas(kCacheLine) Slot {
+    std::vector<const T*> inputs;
+    std::vector<TaskId> ready;
+    std::vector<TaskId> stack;
+    std::size_t succeeded = 0;
+    std::size_t failed = 0;
+    std::size_t skipped = 0;
+  };
+
+  struct GroupState {
+    Lock mutex;
+    std::size_t running = 0;
+    std::size_t max_concurrency = 1;
+    std::deque<TaskId> parked;
+  };
+
+  void set_status(TaskId task, TaskStatus status, std::memory_order order) noexcept {
+    if constexpr (kMany) {
+      std::atomic_ref<TaskStatus>(g_.status[task]).store(status, order);
+    } else {
+      static_cast<void>(order);
+      g_.status[task] = status;
+    }
+  }
+
+  // True when `child`'s last unfinished dependency just finished.
+  bool release_one_dependency(TaskId child) noexcept {
+    if constexpr (kMany) {
+      std::atomic_ref<std::uint32_t> waiting(waiting_[child]);
+      // The last dependency to finish sees 1 and needs no read-modify-write.
+      return waiting.load(std::memory_order_acquire) == 1 ||
+             waiting.fetch_sub(1, std::memory_order_acq_rel) == 1;
+    } else {
+      return --waiting_[child] == 0;
+    }
+  }
+
+  // The one place a failure is recorded: its error, status and count, the run's first
+  // failure, the event, the dependents it dooms, and fail_fast.
+  void record_failure(TaskId task, std::size_t worker, std::exception_ptr& error) {
+    Slot& slot = slots_[worker];
+    g_.results[task].reset();
+    g_.errors[task] = std::move(error);
+    set_status(task, TaskStatus::failed, std::memory_order_release);
+    ++slot.failed;
+    TaskId none = no_task;
+    first_failure_.compare_exchange_strong(none, task, std::memory_order_relaxed);
+    emit(EventKind::failed, task, worker, &g_.errors[task]);
+    skip_dependents<kMany>(g_, task, ancestor_error(g_, task), slot.stack, [&](TaskId skipped) {
+      ++slot.skipped;
+      emit(EventKind::skipped, skipped, worker, &g_.errors[skipped]);
+    });
+    if (options_.fail_fast) halt_.store(true, std::memory_order_relaxed);
+  }
+
+  // True when `task` may start now; otherwise it is parked in its group until a member ends.
+  bool admit(TaskId task) {
+    if (groups_.empty()) return true;
+    const GroupId group = g_.group_of[task];
+    if (group == kNoGroup) return true;
+    GroupState& state = groups_[group];
+    std::lock_guard lock(state.mutex);
+    if (state.running < state.max_concurrency) {
+      ++state.running;
+      return true;
+    }
+    state.parked.push_back(task);
+    return false;
+  }
+
+  // A group member is done with the group: it frees its place if it held one, then, if the
+  // group has a free place and parked members, returns one of them to be queued again (it
+  // is still in flight); else no_task. Keeps the invariant that a group with a free place
+  // has no parked members.
+  TaskId leave_group(TaskId task, bool held_place) {
+    if (groups_.empty()) return no_task;
+    const GroupId group = g_.group_of[task];
+    if (group == kNoGroup) return no_task;
+    GroupState& state = groups_[group];
+    std::lock_guard lock(state.mutex);
+    if (held_place) --state.running;
+    if (state.running >= state.max_concurrency || state.parked.empty()) return no_task;
+    const TaskId next = state.parked.front();
+    state.parked.pop_front();
+    return next;
+  }
+
+  // `task` leaves the run without running (the run is stopping). The group turn it held or
+  // was handed goes on to the next parked member, which cannot run either.
+  void drop(TaskId task, bool held_place) {
+    TaskId next = leave_group(task, held_place);
+    settle(0);
+    while (next != no_task) {
+      const TaskId after = leave_group(next, false);
+      settle(0);
+      next = after;
+    }
+  }
+
+  // One task leaves the run: in_flight goes down by one, plus `added` new ones.
+  void settle(std::size_t added) noexcept {
+    if (added == 1) return;
+    if constexpr (kMany) {
+      if (added > 1) {
+        in_flight_.fetch_add(added - 1, std::memory_order_seq_cst);
+      } else {
+        in_flight_.fetch_sub(1, std::memory_order_seq_cst);
+      }
+    } else {
+      in_flight_ = in_flight_ + added - 1;
+    }
+  }
+
+  // The one place an event is sent. False when an observer threw: its exception ends the
+  // run (no new task starts) and finish() rethrows the first one.
+  bool emit(EventKind kind, TaskId task, std::size_t worker,
+            const std::exception_ptr* error = nullptr) noexcept {
+    if (!observed_) return true;
+    try {
+      events_.emit(kind, task, worker, error);
+      return true;
+    } catch (...) {
+      std::lock_guard lock(observer_error_mutex_);
+      if (!observer_error_) observer_error_ = std::current_exception();
+      halt_.store(true, std::memory_order_relaxed);
+      return false;
+    }
+  }
+
+  std::chrono::steady_clock::time_point start_;
+  GraphState<T>& g_;
+  const RunOptions& options_;
+  RunGuard<T> guard_;
+  EventSink events_;
+  const bool observed_;  // checked once: most runs have no observers
+  const bool ordered_;
+  std::vector<TaskId> first_ready_;
+  std::vector<std::uint32_t> waiting_;
+  std::vector<Slot> slots_;
+  std::vector<GroupState> groups_;
+  RunSummary summary_;
+  bool finished_ = false;
+  alignas(kCacheLine) Count in_flight_{0};
+  alignas(kCacheLine) std::atomic<bool> halt_{false};
+  std::atomic<TaskId> first_failure_{no_task};
+  Lock observer_error_mutex_;
+  std::exception_ptr observer_error_;
+};
+
+}  // namespace taskmap::detail
