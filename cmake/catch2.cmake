@@ -44,3 +44,5 @@ else()
   endif()
 endif()
 include("${_taskmap_catch2_modules}/Catch.cmake")
+# Catch2's test lister splits names at ';': ours does not (see the script).
+set(_CATCH_DISCOVER_TESTS_SCRIPT "${CMAKE_CURRENT_LIST_DIR}/catch_add_tests.cmake")
