@@ -29,12 +29,6 @@ using asio::ip::tcp;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 /// Asks to stop after `limit` (from the I/O thread), so that a broken test fails instead of
 /// hanging: every operation awaited with use_task(ctx) is then cancelled.
 class Watchdog {

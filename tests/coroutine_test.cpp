@@ -1,5 +1,5 @@
-// Coroutine tasks: Task<R>, sleep_for/yield, run_async and run_parallel_async, and Python
-// taskmap's async scenarios (T16, T16a, T17, T20-T22, T24, T25).
+// Coroutine tasks: Task<R>, sleep_for/yield, run_async and run_parallel_async, and the async
+// scenarios ported from Python taskmap's test suite (T16, T16a, T17, T20-T22, T24, T25).
 
 #include <any>
 #include <atomic>
@@ -22,12 +22,6 @@ using namespace taskmap_test;
 using namespace std::chrono_literals;
 
 namespace {
-
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // Python's async fixtures.
 Task<int> control() { co_return 5; }

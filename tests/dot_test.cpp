@@ -7,14 +7,12 @@
 #include <cstdint>
 #include <set>
 #include <span>
-#include <sstream>
 #include <stdexcept>
 #include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
 
-#include "file_support.hpp"
 #include "json.hpp"
 #include "test_support.hpp"
 
@@ -26,13 +24,6 @@ namespace {
 constexpr TaskStatus kAllStatuses[] = {TaskStatus::pending, TaskStatus::running,
                                        TaskStatus::done,    TaskStatus::failed,
                                        TaskStatus::skipped, TaskStatus::cancelled};
-
-std::vector<std::string> lines_of(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  return lines;
-}
 
 std::string dot_id(std::string_view name) {
   std::string out;
@@ -67,14 +58,6 @@ std::vector<std::string> task_edges(const std::string& dot) {
     }
   }
   return out;
-}
-
-std::size_t count(const std::string& text, const std::string& what) {
-  std::size_t n = 0;
-  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) {
-    ++n;
-  }
-  return n;
 }
 
 std::string xml_unescape(std::string_view s) {
@@ -211,13 +194,13 @@ TEST_CASE("to_dot colours each task by its status and draws a legend", "[dot]") 
   CHECK(attribute(node_line(dot, "ok"), "tooltip") == "done");
 
   // The legend: one node per status, in its colour, inside cluster_legend.
-  CHECK(count(dot, "subgraph cluster_legend {") == 1);
+  CHECK(count_of(dot, "subgraph cluster_legend {") == 1);
   for (const TaskStatus s : kAllStatuses) {
     const std::string legend = fmt::format("\"\\legend:{0}\" [label=\"{0}\", fillcolor=\"{1}\"];",
                                            to_string(s), status_colour(s));
-    CHECK(count(dot, legend) == 1);
+    CHECK(count_of(dot, legend) == 1);
   }
-  CHECK(count(to_dot(g, {.legend = false}), "legend") == 0);
+  CHECK(count_of(to_dot(g, {.legend = false}), "legend") == 0);
 }
 
 TEST_CASE("to_dot lists tasks and edges in dependency order", "[dot]") {
@@ -275,8 +258,8 @@ TEST_CASE("to_dot of an empty graph", "[dot]") {
   CHECK(dot.rfind("digraph \"nothing\" {\n", 0) == 0);
   CHECK(task_edges(dot).empty());
   const std::string bare = to_dot(empty, {.legend = false});
-  CHECK(count(bare, "->") == 0);
-  CHECK(count(bare, "[label=") == 0);
+  CHECK(count_of(bare, "->") == 0);
+  CHECK(count_of(bare, "[label=") == 0);
   if (!dot_available()) {
     WARN("Graphviz's dot is not on PATH: rendering not checked");
     return;
@@ -284,20 +267,20 @@ TEST_CASE("to_dot of an empty graph", "[dot]") {
   const Rendered with_legend = render_svg(dot);
   REQUIRE(with_legend.ok);
   CHECK(with_legend.errors.empty());
-  CHECK(count(with_legend.svg, "class=\"node\"") == 6);
-  CHECK(count(with_legend.svg, "class=\"edge\"") == 0);
+  CHECK(count_of(with_legend.svg, "class=\"node\"") == 6);
+  CHECK(count_of(with_legend.svg, "class=\"edge\"") == 0);
   const Rendered without = render_svg(bare);
   REQUIRE(without.ok);
-  CHECK(count(without.svg, "class=\"node\"") == 0);
+  CHECK(count_of(without.svg, "class=\"node\"") == 0);
 }
 
 TEST_CASE("to_dot options set the direction and the legend", "[dot]") {
   auto g = create_graph<int>({{"a", fa}, {"b", fb}}, {{"a", {}}, {"b", {"a"}}});
-  CHECK(count(to_dot(g), "rankdir=TB") == 1);
-  CHECK(count(to_dot(g, {.rankdir = RankDir::left_to_right}), "rankdir=LR") == 1);
-  CHECK(count(to_dot(g, {.rankdir = RankDir::bottom_to_top}), "rankdir=BT") == 1);
-  CHECK(count(to_dot(g, {.rankdir = RankDir::right_to_left}), "rankdir=RL") == 1);
-  CHECK(count(to_dot(g, {.legend = false}), "cluster_legend") == 0);
+  CHECK(count_of(to_dot(g), "rankdir=TB") == 1);
+  CHECK(count_of(to_dot(g, {.rankdir = RankDir::left_to_right}), "rankdir=LR") == 1);
+  CHECK(count_of(to_dot(g, {.rankdir = RankDir::bottom_to_top}), "rankdir=BT") == 1);
+  CHECK(count_of(to_dot(g, {.rankdir = RankDir::right_to_left}), "rankdir=RL") == 1);
+  CHECK(count_of(to_dot(g, {.legend = false}), "cluster_legend") == 0);
 }
 
 TEST_CASE("any task name is a distinct, valid DOT node", "[dot]") {
@@ -367,9 +350,9 @@ TEST_CASE("any task name is a distinct, valid DOT node", "[dot]") {
     INFO(dot);
     REQUIRE(r.ok);
     CHECK(r.errors.empty());
-    CHECK(count(r.svg, "class=\"node\"") == names.size() + 6);
-    CHECK(count(r.svg, "class=\"edge\"") == edges);
-    CHECK(count(r.svg, "class=\"cluster\"") == 1);
+    CHECK(count_of(r.svg, "class=\"node\"") == names.size() + 6);
+    CHECK(count_of(r.svg, "class=\"edge\"") == edges);
+    CHECK(count_of(r.svg, "class=\"cluster\"") == 1);
 
     // dot read every task as its own node: the ids decode back to the names.
     std::multiset<std::string> decoded;
@@ -384,7 +367,7 @@ TEST_CASE("any task name is a distinct, valid DOT node", "[dot]") {
     CHECK(decoded == std::multiset<std::string>(names.begin(), names.end()));
     CHECK(legend.size() == 6);
     // Labels show the names; invalid UTF-8 as U+FFFD.
-    CHECK(count(r.svg, "\xC3\xBCn\xC3\xAF\x63\xC3\xB8\x64\xC3\xA9") >= 1);
-    CHECK(count(r.svg, "bad \xEF\xBF\xBD") == 2);
+    CHECK(count_of(r.svg, "\xC3\xBCn\xC3\xAF\x63\xC3\xB8\x64\xC3\xA9") >= 1);
+    CHECK(count_of(r.svg, "bad \xEF\xBF\xBD") == 2);
   }
 }

@@ -22,7 +22,6 @@
 #include <vector>
 
 #include "executors.hpp"
-#include "temp_file.hpp"
 #include "test_support.hpp"
 
 namespace Catch {

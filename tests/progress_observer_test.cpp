@@ -12,7 +12,6 @@
 #include <vector>
 
 #include "executors.hpp"
-#include "temp_file.hpp"
 #include "test_support.hpp"
 
 using namespace taskmap;

@@ -1,6 +1,7 @@
-// Python taskmap's own run-based test scenarios (see shared/reference), ported. The
-// structure-only ones (T1-T9, T18) are in graph_test.cpp; the coroutine ones follow with
-// the coroutine executors.
+// The scenarios of Python taskmap's test suite that run a graph, ported, keeping their
+// numbers (T4, T14, ...). The ones that only inspect a graph's structure (T1-T9, T18) are in
+// graph_test.cpp, the coroutine ones in coroutine_test.cpp, the logging ones
+// (T10-T13) in log_observer_test.cpp.
 
 #include <stdexcept>
 #include <string>

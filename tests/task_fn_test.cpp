@@ -1,5 +1,7 @@
-// TaskFn<T>: every callable shape of API.md §2, what each receives and returns, the errors a
-// misfit raises at run time (ArityError, TypeError), and the compile-time TaskCallable concept.
+// TaskFn<T>: every shape of callable a task may be (positional values, a span of values, a
+// leading Context, plain functions and pointers, mutable, move-only and generic callables,
+// std::any graphs), what each receives and returns, the errors a misfit raises at run time
+// (ArityError, TypeError), and the compile-time TaskCallable concept.
 
 #include <any>
 #include <atomic>

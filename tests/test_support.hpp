@@ -1,11 +1,26 @@
 #pragma once
-// Shared fixtures: the functions of Python taskmap's test suite, and small helpers.
+// Every helper the tests share, each defined once: the functions of Python taskmap's test
+// suite, error inspection, timing, temporary files and directories, reading what was written,
+// and external tools (python3, dot). The executor list is executors.hpp; the strict JSON
+// reader of the trace and DOT tests is json.hpp.
 
+#include <atomic>
+#include <chrono>
 #include <coroutine>
+#include <cstddef>
+#include <cstdlib>
 #include <exception>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <iterator>
+#include <random>
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include <taskmap/taskmap.hpp>
@@ -63,5 +78,132 @@ inline void start_outside_executor(taskmap::Task<void>& task) {
   };
   [](taskmap::Task<void>& inner) -> Root { co_await std::move(inner); }(task);
 }
+
+using Clock = std::chrono::steady_clock;
+
+/// Seconds of the steady clock since `start`.
+inline double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+/// Polls `done` until it holds or `timeout` passes; returns whether it held. For tasks that
+/// wait for something another thread writes to a file.
+inline bool eventually(const std::function<bool()>& done,
+                       std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  const auto deadline = Clock::now() + timeout;
+  while (!done()) {
+    if (Clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+/// How often `needle` occurs in `text`, not overlapping.
+inline std::size_t count_of(std::string_view text, std::string_view needle) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(needle); at != std::string_view::npos;
+       at = text.find(needle, at + needle.size())) {
+    ++n;
+  }
+  return n;
+}
+
+/// The lines of `text`, without their '\n'; an unfinished last line is kept.
+inline std::vector<std::string> lines_of(std::string_view text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    const std::size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) {
+      lines.emplace_back(text.substr(start));
+      break;
+    }
+    lines.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+/// A fresh directory under the system's temporary directory, removed with its contents.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& prefix = "taskmap-test") {
+    static std::atomic<unsigned> counter{0};
+    std::random_device random;
+    path_ = std::filesystem::temp_directory_path() /
+            (prefix + "-" + std::to_string(random()) + "-" + std::to_string(counter++));
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+  [[nodiscard]] std::filesystem::path operator/(const std::string& name) const {
+    return path_ / name;
+  }
+
+ private:
+  std::filesystem::path path_;
+};
+
+/// A path in a fresh temporary directory (TempDir), not yet created; all removed when it goes.
+class TempPath {
+ public:
+  explicit TempPath(const std::string& stem = "taskmap-test")
+      : dir_(stem), path_(dir_ / (stem + ".log")) {}
+
+  [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+  [[nodiscard]] std::string string() const { return path_.string(); }
+
+ private:
+  TempDir dir_;
+  std::filesystem::path path_;
+};
+
+/// The whole file, byte for byte (empty when it cannot be read).
+inline std::string read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// Replaces the file's contents with `text`.
+inline void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+/// The file's lines, as lines_of.
+inline std::vector<std::string> read_lines(const std::filesystem::path& path) {
+  return lines_of(read_file(path));
+}
+
+/// `path` in single quotes for a POSIX shell.
+inline std::string shell_quote(const std::filesystem::path& path) {
+  std::string out = "'";
+  for (const char c : path.string()) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+/// True when `tool` is a command on PATH (always false off POSIX shells).
+inline bool has_command(const std::string& tool) {
+#ifdef _WIN32
+  static_cast<void>(tool);
+  return false;
+#else
+  return std::system(("command -v " + tool + " >/dev/null 2>&1").c_str()) == 0;
+#endif
+}
+
+/// Runs a shell command; true when it exits with status 0.
+inline bool run_command(const std::string& command) { return std::system(command.c_str()) == 0; }
 
 }  // namespace taskmap_test

@@ -21,8 +21,6 @@ using namespace std::chrono_literals;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
 // Tracks how many tasks run at once, and the most ever seen.
 struct HighWater {
   std::atomic<int> now{0};

@@ -17,7 +17,6 @@
 #include <vector>
 
 #include "executors.hpp"
-#include "file_support.hpp"
 #include "json.hpp"
 #include "test_support.hpp"
 
