@@ -22,7 +22,8 @@
 #include <fmt/format.h>
 
 #include "taskmap/detail/describe_exception.hpp"
-#include "taskmap/detail/log_text.hpp"
+#include "taskmap/detail/line_escape.hpp"
+#include "taskmap/detail/timestamp.hpp"
 #include "taskmap/errors.hpp"
 #include "taskmap/observer.hpp"
 #include "taskmap/run_summary.hpp"
