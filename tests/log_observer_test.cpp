@@ -457,6 +457,33 @@ TEMPLATE_TEST_CASE("names with spaces, quotes, line breaks, backslashes and unic
   CHECK(in_progress_before_end(log.path()) == InProgress{});
 }
 
+TEST_CASE("LogObserver writes each event with the table's level and words", "[log]") {
+  TempPath log("taskmap-table");
+  constexpr EventKind kinds[] = {EventKind::queued, EventKind::started, EventKind::finished,
+                                 EventKind::failed, EventKind::skipped, EventKind::cancelled};
+  {
+    LogObserver observer(log.path());
+    for (const EventKind kind : kinds) {
+      observer.on_event({kind, "g", "t", 0, {}, std::make_exception_ptr(std::runtime_error("e"))});
+    }
+  }
+  std::vector<std::string> lines = read_lines(log.path());
+  // A failure is a pair of lines; the second, "task t raised: e", is not read by in_progress.
+  REQUIRE(lines.size() == std::size(kinds) + 1);
+  lines.erase(lines.begin() + 4);
+  for (std::size_t i = 0; i < std::size(kinds); ++i) {
+    const detail::LogVerb& verb = detail::log_verb(kinds[i]);
+    INFO(lines[i]);
+    const Line line = parse(lines[i]);
+    CHECK(line.level == to_string(verb.level));
+    CHECK(line.message == std::string(verb.prefix) + "t");
+    detail::LogLine parsed;
+    REQUIRE(detail::parse_log_line(lines[i], parsed));
+    CHECK(parsed.kind == verb.kind);
+    CHECK(parsed.task == "t");
+  }
+}
+
 TEST_CASE("many workers never interleave their lines", "[log][stress]") {
   constexpr std::size_t tasks = 5000;
   TempPath log("taskmap-many");
