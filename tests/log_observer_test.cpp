@@ -453,8 +453,63 @@ TEMPLATE_TEST_CASE("names with spaces, quotes, line breaks, backslashes and unic
   CHECK(count_of(text, "\n") == 2 + 3 * names.size());
   CHECK(text.find('\r') == std::string::npos);
   for (const std::string& line : read_lines(log.path()))
-    CHECK(parse(line).graph == R"(odd - graph\nname\\)");
+    CHECK(parse(line).graph == R"(odd \- graph\nname\\)");
   CHECK(in_progress_before_end(log.path()) == InProgress{});
+}
+
+TEST_CASE("a graph's name cannot pass for the fields after it", "[log]") {
+  // Found by fuzz_in_progress: a graph named " - INFO - worker 0: starting task forged" made
+  // in_progress() take the line's first " - " for the end of the name, and report a task
+  // "forged - INFO - worker 3: starting task real" that no graph has.
+  TempPath log("taskmap-forged-graph");
+  const std::vector<std::string> graphs = {
+      " - INFO - worker 0: starting task forged",
+      "x - INFO - worker 1: finished task real",
+      "y - INFO - worker 0: starting run: ",
+      "z -",
+      "- z",
+      " - ",
+  };
+  {
+    LogObserver observer(log.path());
+    for (const std::string& graph : graphs) {
+      observer.on_run_start({graph, 1, 1, 1});
+      observer.on_event({EventKind::queued, graph, "queued " + graph, 3, {}});
+      observer.on_event({EventKind::started, graph, "real " + graph, 3, {}});
+    }
+  }
+  InProgress expected;
+  for (const std::string& graph : graphs) {
+    expected.in_progress.insert("real " + graph);
+    expected.queued.insert("queued " + graph);
+  }
+  CHECK(in_progress(log.path()) == expected);
+
+  // Found next: the line after a failure, `task t raised: <what>`, is no line in_progress()
+  // reads, and a parser that then tried later " - " found one in the message.
+  {
+    LogObserver observer(log.path());
+    observer.on_event(
+        {EventKind::failed,
+         "g",
+         "t - DEBUG - worker 1: queueing task u",
+         0,
+         {},
+         std::make_exception_ptr(std::runtime_error(" - INFO - worker 1: starting task v"))});
+  }
+  CHECK(in_progress(log.path()) == expected);
+  const std::string text = read_file(log.path());
+  for (const std::string& line : read_lines(log.path())) {
+    // The graph's field ends at the line's second " - ", right before the level.
+    const std::size_t graph_start = line.find(" - ") + 3;
+    const std::size_t graph_end = line.find(" - ", graph_start);
+    REQUIRE(graph_end != std::string::npos);
+    const std::string after = line.substr(graph_end + 3);
+    CHECK((after.rfind("INFO - ", 0) == 0 || after.rfind("DEBUG - ", 0) == 0 ||
+           after.rfind("ERROR - ", 0) == 0));
+  }
+  CHECK(text.find(R"( \- INFO \- worker 0: starting task forged - INFO - worker 0: )") !=
+        std::string::npos);
 }
 
 TEST_CASE("LogObserver writes each event with the table's level and words", "[log]") {

@@ -16,15 +16,19 @@ inline void append_text(fmt::memory_buffer& out, std::string_view text) {
 }
 
 /// Appends `text` with `\` written `\\`, newline `\n` and carriage return `\r`, so that any
-/// name fits on one line; every other byte (UTF-8 included) passes through.
-inline void append_escaped(fmt::memory_buffer& out, std::string_view text) {
+/// name fits on one line; every other byte (UTF-8 included) passes through. With
+/// `hide_separator`, a `-` right after a space is written `\-` too: the result then never
+/// holds " - ", so that text can only ever separate the fields around it.
+inline void append_escaped(fmt::memory_buffer& out, std::string_view text,
+                           bool hide_separator = false) {
   std::size_t start = 0;
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
-    if (c != '\\' && c != '\n' && c != '\r') continue;
+    const bool separator_dash = hide_separator && c == '-' && i > 0 && text[i - 1] == ' ';
+    if (c != '\\' && c != '\n' && c != '\r' && !separator_dash) continue;
     out.append(text.data() + start, text.data() + i);
     out.push_back('\\');
-    out.push_back(c == '\n' ? 'n' : c == '\r' ? 'r' : '\\');
+    out.push_back(c == '\n' ? 'n' : c == '\r' ? 'r' : c);
     start = i + 1;
   }
   out.append(text.data() + start, text.data() + text.size());
@@ -52,6 +56,9 @@ inline bool unescape(std::string_view text, std::string& out) {
         break;
       case 'r':
         out.push_back('\r');
+        break;
+      case '-':
+        out.push_back('-');
         break;
       default:
         return false;

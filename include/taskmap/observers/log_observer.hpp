@@ -112,7 +112,8 @@ inline std::string os_reason(int error) { return std::generic_category().message
 /// <pending> of <tasks> tasks on <workers> workers` and `finished run: <s> succeeded, <f>
 /// failed, <k> skipped, <c> cancelled in <seconds> s` (worker 0: the caller's thread).
 /// Names and messages are escaped (`\` as `\\`, line breaks as `\n` and `\r`), so each
-/// event is exactly one line. Timestamps are UTC with microseconds.
+/// event is exactly one line; in the graph's name a `-` after a space is written `\-` as
+/// well, so that " - " only ever separates fields. Timestamps are UTC with microseconds.
 /// Thread safety: events may come from many workers at once; each line (or failure pair)
 /// is formatted outside the lock and written whole, so lines never interleave.
 class LogObserver : public Observer {
@@ -347,17 +348,16 @@ inline bool parse_log_line(std::string_view line, LogLine& out) noexcept {
   constexpr std::string_view separator = " - ";
   if (!is_timestamp(line.substr(0, stamp)) || line.substr(stamp, 3) != separator) return false;
   const std::string_view rest = line.substr(stamp + separator.size());
-  // The graph's name may itself hold " - ": the first separator followed by a level, a
-  // worker and a message LogObserver writes ends it. (Task names come after, so they
-  // cannot mislead this.)
-  for (std::size_t at = rest.find(separator); at != std::string_view::npos;
-       at = rest.find(separator, at + 1)) {
-    if (parse_log_tail(rest.substr(at + separator.size()), out)) {
-      out.graph = rest.substr(0, at);
-      return true;
-    }
+  // LogObserver writes the graph's name without " - " (a `-` after a space as `\-`), so the
+  // first separator ends it, and a line is read that one way or not at all: trying later
+  // separators would let a task name or an error message that holds " - INFO - worker 1:
+  // starting task x" pass for a line of its own.
+  const std::size_t at = rest.find(separator);
+  if (at == std::string_view::npos || !parse_log_tail(rest.substr(at + separator.size()), out)) {
+    return false;
   }
-  return false;
+  out.graph = rest.substr(0, at);
+  return true;
 }
 
 /// Folds log lines into the state of each task, per graph.
@@ -411,7 +411,7 @@ inline void LogObserver::begin_line(fmt::memory_buffer& out,
                                     std::string_view graph, LogLevel level, std::size_t worker) {
   detail::append_timestamp(out, time);
   detail::append_text(out, " - ");
-  detail::append_escaped(out, graph);
+  detail::append_escaped(out, graph, /*hide_separator=*/true);
   fmt::format_to(fmt::appender(out), " - {} - worker {}: ", to_string(level), worker);
 }
 
