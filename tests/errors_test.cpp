@@ -1,6 +1,9 @@
 // The exception hierarchy and what each error carries.
 
+#include <set>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "test_support.hpp"
 
@@ -38,5 +41,54 @@ TEST_CASE("error messages of huge graphs stay short", "[errors]") {
     CHECK(e.tasks().size() == 1000);
     CHECK(std::string(e.what()).size() < 600);
     CHECK(std::string(e.what()).find("1000 in all") != std::string::npos);
+  }
+}
+
+TEST_CASE("a cycle's message shows a short cycle whole and a long one by its ends", "[errors]") {
+  const auto cycle_of = [](std::size_t length) {
+    DependencyMap deps;
+    for (std::size_t i = 0; i < length; ++i) {
+      deps["t" + std::to_string(i)] = {"t" + std::to_string((i + 1) % length)};
+    }
+    return deps;
+  };
+  const auto error_of = [](DependencyMap deps) -> CycleError {
+    FuncMap<int> funcs;
+    for (const auto& entry : deps) funcs[entry.first] = [] { return 0; };
+    try {
+      (void)create_graph<int>(std::move(funcs), std::move(deps), {.name = "ring"});
+    } catch (const CycleError& e) {
+      return e;
+    }
+    FAIL("no CycleError");
+    throw;
+  };
+
+  SECTION("up to ten tasks: the whole path") {
+    const CycleError e = error_of(cycle_of(10));
+    CHECK(e.cycle().size() == 11);
+    CHECK(std::string(e.what()) ==
+          "graph 'ring' has a dependency cycle: t0 -> t1 -> t2 -> t3 -> t4 -> t5 -> t6 -> t7 -> "
+          "t8 -> t9 -> t0");
+  }
+  SECTION("eleven tasks: the first five, the last four and the length") {
+    const CycleError e = error_of(cycle_of(11));
+    CHECK(e.cycle().size() == 12);
+    CHECK(std::string(e.what()) ==
+          "graph 'ring' has a dependency cycle: t0 -> t1 -> t2 -> t3 -> t4 -> ... -> t7 -> t8 -> "
+          "t9 -> t10 -> t0 (11 tasks in the cycle)");
+  }
+  SECTION("a million tasks: the whole path in cycle(), a message of a few hundred bytes") {
+    // Was a message of 10.9 MB.
+    const CycleError e = error_of(cycle_of(1'000'000));
+    const std::vector<std::string>& cycle = e.cycle();
+    REQUIRE(cycle.size() == 1'000'001);
+    CHECK(cycle.front() == "t0");
+    CHECK(cycle.back() == "t0");
+    CHECK(std::set<std::string>(cycle.begin(), cycle.end()).size() == 1'000'000);
+    const std::string what = e.what();
+    CHECK(what.size() < 300);
+    CHECK(what.find("t0 -> ") != std::string::npos);
+    CHECK(what.find("(1000000 tasks in the cycle)") != std::string::npos);
   }
 }

@@ -452,8 +452,90 @@ TEMPLATE_TEST_CASE("names with spaces, quotes, line breaks, backslashes and unic
   CHECK(count_of(text, "\n") == 2 + 3 * names.size());
   CHECK(text.find('\r') == std::string::npos);
   for (const std::string& line : read_lines(log.path()))
-    CHECK(parse(line).graph == R"(odd - graph\nname\\)");
+    CHECK(parse(line).graph == R"(odd \- graph\nname\\)");
   CHECK(in_progress_before_end(log.path()) == InProgress{});
+}
+
+TEST_CASE("a graph's name cannot pass for the fields after it", "[log]") {
+  // Found by fuzz_in_progress: a graph named " - INFO - worker 0: starting task forged" made
+  // in_progress() take the line's first " - " for the end of the name, and report a task
+  // "forged - INFO - worker 3: starting task real" that no graph has.
+  TempPath log("taskmap-forged-graph");
+  const std::vector<std::string> graphs = {
+      " - INFO - worker 0: starting task forged",
+      "x - INFO - worker 1: finished task real",
+      "y - INFO - worker 0: starting run: ",
+      "z -",
+      "- z",
+      " - ",
+  };
+  {
+    LogObserver observer(log.path());
+    for (const std::string& graph : graphs) {
+      observer.on_run_start({graph, 1, 1, 1});
+      observer.on_event({EventKind::queued, graph, "queued " + graph, 3, {}});
+      observer.on_event({EventKind::started, graph, "real " + graph, 3, {}});
+    }
+  }
+  InProgress expected;
+  for (const std::string& graph : graphs) {
+    expected.in_progress.insert("real " + graph);
+    expected.queued.insert("queued " + graph);
+  }
+  CHECK(in_progress(log.path()) == expected);
+
+  // Found next: the line after a failure, `task t raised: <what>`, is no line in_progress()
+  // reads, and a parser that then tried later " - " found one in the message.
+  {
+    LogObserver observer(log.path());
+    observer.on_event(
+        {EventKind::failed,
+         "g",
+         "t - DEBUG - worker 1: queueing task u",
+         0,
+         {},
+         std::make_exception_ptr(std::runtime_error(" - INFO - worker 1: starting task v"))});
+  }
+  CHECK(in_progress(log.path()) == expected);
+  const std::string text = read_file(log.path());
+  for (const std::string& line : read_lines(log.path())) {
+    // The graph's field ends at the line's second " - ", right before the level.
+    const std::size_t graph_start = line.find(" - ") + 3;
+    const std::size_t graph_end = line.find(" - ", graph_start);
+    REQUIRE(graph_end != std::string::npos);
+    const std::string after = line.substr(graph_end + 3);
+    CHECK((after.rfind("INFO - ", 0) == 0 || after.rfind("DEBUG - ", 0) == 0 ||
+           after.rfind("ERROR - ", 0) == 0));
+  }
+  CHECK(text.find(R"( \- INFO \- worker 0: starting task forged - INFO - worker 0: )") !=
+        std::string::npos);
+}
+
+TEST_CASE("LogObserver writes each event with the table's level and words", "[log]") {
+  TempPath log("taskmap-table");
+  constexpr EventKind kinds[] = {EventKind::queued, EventKind::started, EventKind::finished,
+                                 EventKind::failed, EventKind::skipped, EventKind::cancelled};
+  {
+    LogObserver observer(log.path());
+    for (const EventKind kind : kinds) {
+      observer.on_event({kind, "g", "t", 0, {}, std::make_exception_ptr(std::runtime_error("e"))});
+    }
+  }
+  std::vector<std::string> lines = read_lines(log.path());
+  // A failure is a pair of lines; the second, "task t raised: e", is not read by in_progress.
+  REQUIRE(lines.size() == std::size(kinds) + 1);
+  lines.erase(lines.begin() + 4);
+  for (std::size_t i = 0; i < std::size(kinds); ++i) {
+    const detail::LogVerb& verb = detail::log_verb(kinds[i]);
+    INFO(lines[i]);
+    const Line line = parse(lines[i]);
+    CHECK(line.level == to_string(verb.level));
+    CHECK(line.message == std::string(verb.prefix) + "t");
+    detail::LogLine parsed;
+    REQUIRE(detail::parse_log_line(lines[i], parsed));
+    CHECK(parsed.kind == verb.kind);
+    CHECK(parsed.task == "t");
+  }
 }
 
 TEST_CASE("many workers never interleave their lines", "[log][stress]") {
@@ -615,8 +697,11 @@ TEST_CASE("in_progress skips what LogObserver does not write", "[log]") {
     CHECK(in_progress(log.path()) == InProgress{{}, {"a"}});
   }
   SECTION("a graph name holding the separator") {
-    write_file(log.path(), line("a - INFO - b", "INFO", "starting task t") +
-                               line("", "DEBUG", "queueing task u"));
+    // LogObserver writes the graph "a - INFO - b" as "a \- INFO \- b". A line with " - "
+    // inside the graph's field is not one it writes: skipped, never read as another task.
+    write_file(log.path(), line(R"(a \- INFO \- b)", "INFO", "starting task t") +
+                               line("", "DEBUG", "queueing task u") +
+                               line("c - INFO - d", "INFO", "starting task v"));
     CHECK(in_progress(log.path()) == InProgress{{"t"}, {"u"}});
   }
   SECTION("lines longer than a read") {

@@ -14,7 +14,7 @@
 #include <fmt/format.h>
 
 #include "taskmap/detail/describe_exception.hpp"
-#include "taskmap/detail/text.hpp"
+#include "taskmap/detail/utf8_escape.hpp"
 #include "taskmap/graph.hpp"
 #include "taskmap/task_status.hpp"
 
@@ -66,75 +66,6 @@ template <class T>
 // Implementation
 
 namespace detail {
-
-/// Appends `name` as a quoted DOT id. The mapping is one-to-one: `"` and `\` are escaped
-/// (DOT keeps `\\` as two characters in an id, so the id of `a\b` is not that of `a\\b`),
-/// newline and carriage return become `\n` and `\r`, other control characters and bytes of
-/// invalid UTF-8 `\xHH`. Every backslash of the result starts one of those pairs, so an id
-/// such as `\legend` can never come from a task name.
-inline void append_dot_id(std::string& out, std::string_view name) {
-  out += '"';
-  for (std::size_t i = 0; i < name.size();) {
-    const auto c = static_cast<unsigned char>(name[i]);
-    const std::size_t length = c < 0x80 ? 1 : utf8_sequence_length(name, i);
-    if (length > 1) {
-      out.append(name.substr(i, length));
-      i += length;
-      continue;
-    }
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c < 0x20 || c >= 0x7F) {
-      fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
-    } else {
-      out += static_cast<char>(c);
-    }
-    ++i;
-  }
-  out += '"';
-}
-
-/// Appends `text` as a quoted DOT label (an escString): shown as written, newlines as line
-/// breaks, other control characters as their Unicode control pictures (U+2400...), invalid
-/// UTF-8 as U+FFFD.
-inline void append_dot_label(std::string& out, std::string_view text) {
-  out += '"';
-  for (std::size_t i = 0; i < text.size();) {
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x80) {
-      const std::size_t length = utf8_sequence_length(text, i);
-      if (length == 0) {
-        out += kReplacementCharacter;
-        ++i;
-      } else {
-        out.append(text.substr(i, length));
-        i += length;
-      }
-      continue;
-    }
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == 0x7F) {
-      out += "\xE2\x90\xA1";  // U+2421 SYMBOL FOR DELETE
-    } else if (c < 0x20) {
-      // U+2400 + c: E2 90 (80 + c)
-      out += "\xE2\x90";
-      out += static_cast<char>(0x80 + c);
-    } else {
-      out += static_cast<char>(c);
-    }
-    ++i;
-  }
-  out += '"';
-}
 
 [[nodiscard]] constexpr std::string_view rankdir_name(RankDir dir) noexcept {
   switch (dir) {

@@ -45,7 +45,8 @@ class MissingDependencyError : public GraphError {
   std::vector<Edge> edges_;
 };
 
-/// The dependencies form a cycle (self-loops included).
+/// The dependencies form a cycle (self-loops included). The message shows the path, whole
+/// for up to ten tasks and otherwise as its first and last tasks and its length.
 class CycleError : public GraphError {
  public:
   /// `cycle` is the path, first task repeated at the end, as cycle() returns it.

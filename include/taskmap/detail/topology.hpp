@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "taskmap/detail/graph_state.hpp"
+#include "taskmap/detail/messages.hpp"
 #include "taskmap/errors.hpp"
 
 namespace taskmap::detail {
@@ -74,13 +75,9 @@ std::vector<std::uint32_t> check_acyclic(const GraphState<T>& graph) {
   std::vector<std::string> names;
   names.reserve(cycle.size());
   for (const std::uint32_t task : cycle) names.push_back(graph.names[task]);
-  std::string path;
-  for (const std::string& task : names) {
-    if (!path.empty()) path += " -> ";
-    path += task;
-  }
-  throw CycleError(fmt::format("graph '{}' has a dependency cycle: {}", graph.name, path),
-                   std::move(names));
+  std::string message =
+      fmt::format("graph '{}' has a dependency cycle: {}", graph.name, cycle_path(names));
+  throw CycleError(std::move(message), std::move(names));
 }
 
 }  // namespace taskmap::detail

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -22,7 +23,8 @@
 #include <fmt/format.h>
 
 #include "taskmap/detail/describe_exception.hpp"
-#include "taskmap/detail/log_text.hpp"
+#include "taskmap/detail/line_escape.hpp"
+#include "taskmap/detail/timestamp.hpp"
 #include "taskmap/errors.hpp"
 #include "taskmap/observer.hpp"
 #include "taskmap/run_summary.hpp"
@@ -110,7 +112,8 @@ inline std::string os_reason(int error) { return std::generic_category().message
 /// <pending> of <tasks> tasks on <workers> workers` and `finished run: <s> succeeded, <f>
 /// failed, <k> skipped, <c> cancelled in <seconds> s` (worker 0: the caller's thread).
 /// Names and messages are escaped (`\` as `\\`, line breaks as `\n` and `\r`), so each
-/// event is exactly one line. Timestamps are UTC with microseconds.
+/// event is exactly one line; in the graph's name a `-` after a space is written `\-` as
+/// well, so that " - " only ever separates fields. Timestamps are UTC with microseconds.
 /// Thread safety: events may come from many workers at once; each line (or failure pair)
 /// is formatted outside the lock and written whole, so lines never interleave.
 class LogObserver : public Observer {
@@ -232,7 +235,7 @@ inline int LogFile::write(std::string_view data) noexcept {
 
 #endif
 
-/// What a log line says.
+/// What a log line says to in_progress().
 enum class LogLineKind : std::uint8_t {
   queued,
   started,
@@ -249,51 +252,97 @@ struct LogLine {
   std::string_view task;  ///< empty for run lines
 };
 
-/// A message LogObserver writes at a level, and what it says.
+/// Every message LogObserver writes.
+enum class LogMessage : std::uint8_t {
+  queued,
+  started,
+  finished,
+  failed,
+  skipped,
+  cancelled,
+  run_started,
+  run_finished,
+  nested_run_started,
+  nested_run_finished
+};
+
+/// A message's level, the words it starts with, and what it says to the reader.
 struct LogVerb {
+  LogMessage message;
   LogLevel level;
   std::string_view prefix;
   LogLineKind kind;
 };
 
+/// The log format's one table, indexed by LogMessage: LogObserver writes from it and
+/// in_progress() reads with it, so the two cannot drift apart.
 inline constexpr LogVerb log_verbs[] = {
-    {LogLevel::debug, "queueing task ", LogLineKind::queued},
-    {LogLevel::info, "starting task ", LogLineKind::started},
-    {LogLevel::info, "finished task ", LogLineKind::ended},
-    {LogLevel::error, "failed task ", LogLineKind::ended},
-    {LogLevel::warning, "skipped task ", LogLineKind::ended},
-    {LogLevel::warning, "cancelled task ", LogLineKind::ended},
-    {LogLevel::info, "starting run: ", LogLineKind::run_started},
-    {LogLevel::info, "finished run: ", LogLineKind::run_ended},
-    {LogLevel::info, "starting nested run: ", LogLineKind::nested_run},
-    {LogLevel::info, "finished nested run: ", LogLineKind::nested_run},
+    {LogMessage::queued, LogLevel::debug, "queueing task ", LogLineKind::queued},
+    {LogMessage::started, LogLevel::info, "starting task ", LogLineKind::started},
+    {LogMessage::finished, LogLevel::info, "finished task ", LogLineKind::ended},
+    {LogMessage::failed, LogLevel::error, "failed task ", LogLineKind::ended},
+    {LogMessage::skipped, LogLevel::warning, "skipped task ", LogLineKind::ended},
+    {LogMessage::cancelled, LogLevel::warning, "cancelled task ", LogLineKind::ended},
+    {LogMessage::run_started, LogLevel::info, "starting run: ", LogLineKind::run_started},
+    {LogMessage::run_finished, LogLevel::info, "finished run: ", LogLineKind::run_ended},
+    {LogMessage::nested_run_started, LogLevel::info,
+     "starting nested run: ", LogLineKind::nested_run},
+    {LogMessage::nested_run_finished, LogLevel::info,
+     "finished nested run: ", LogLineKind::nested_run},
 };
 
-/// Parses `<LEVEL> - worker <id>: <message>`; false unless the message is one LogObserver
-/// writes at that level.
+[[nodiscard]] constexpr const LogVerb& log_verb(LogMessage message) noexcept {
+  return log_verbs[static_cast<std::size_t>(message)];
+}
+
+[[nodiscard]] constexpr const LogVerb& log_verb(EventKind kind) noexcept {
+  switch (kind) {
+    case EventKind::queued:
+      return log_verb(LogMessage::queued);
+    case EventKind::started:
+      return log_verb(LogMessage::started);
+    case EventKind::finished:
+      return log_verb(LogMessage::finished);
+    case EventKind::failed:
+      return log_verb(LogMessage::failed);
+    case EventKind::skipped:
+      return log_verb(LogMessage::skipped);
+    case EventKind::cancelled:
+      return log_verb(LogMessage::cancelled);
+  }
+  return log_verb(LogMessage::finished);
+}
+
+[[nodiscard]] constexpr bool log_verbs_in_order() noexcept {
+  for (std::size_t i = 0; i < std::size(log_verbs); ++i) {
+    if (log_verbs[i].message != static_cast<LogMessage>(i)) return false;
+  }
+  return true;
+}
+static_assert(log_verbs_in_order(), "log_verbs lists one entry per LogMessage, in order");
+
+/// Parses `<LEVEL> - worker <id>: <message>`; false unless log_verbs has the message at
+/// that level.
 inline bool parse_log_tail(std::string_view tail, LogLine& out) noexcept {
-  for (const LogLevel level :
-       {LogLevel::debug, LogLevel::info, LogLevel::warning, LogLevel::error}) {
-    const std::string_view name = to_string(level);
-    if (tail.substr(0, name.size()) != name) continue;
-    std::string_view rest = tail.substr(name.size());
-    constexpr std::string_view worker = " - worker ";
-    if (rest.substr(0, worker.size()) != worker) return false;
-    rest.remove_prefix(worker.size());
-    std::size_t digits = 0;
-    while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
-    if (digits == 0 || rest.substr(digits, 2) != ": ") return false;
-    rest.remove_prefix(digits + 2);
-    for (const LogVerb& verb : log_verbs) {
-      if (verb.level != level || rest.substr(0, verb.prefix.size()) != verb.prefix) continue;
-      out.kind = verb.kind;
-      const bool run_line = verb.kind == LogLineKind::run_started ||
-                            verb.kind == LogLineKind::run_ended ||
-                            verb.kind == LogLineKind::nested_run;
-      out.task = run_line ? std::string_view() : rest.substr(verb.prefix.size());
-      return true;
+  constexpr std::string_view worker = " - worker ";
+  const std::size_t level_end = tail.find(worker);
+  if (level_end == std::string_view::npos) return false;
+  const std::string_view level = tail.substr(0, level_end);
+  std::string_view rest = tail.substr(level_end + worker.size());
+  std::size_t digits = 0;
+  while (digits < rest.size() && rest[digits] >= '0' && rest[digits] <= '9') ++digits;
+  if (digits == 0 || rest.substr(digits, 2) != ": ") return false;
+  rest.remove_prefix(digits + 2);
+  for (const LogVerb& verb : log_verbs) {
+    if (to_string(verb.level) != level || rest.substr(0, verb.prefix.size()) != verb.prefix) {
+      continue;
     }
-    return false;
+    out.kind = verb.kind;
+    const bool run_line = verb.kind == LogLineKind::run_started ||
+                          verb.kind == LogLineKind::run_ended ||
+                          verb.kind == LogLineKind::nested_run;
+    out.task = run_line ? std::string_view() : rest.substr(verb.prefix.size());
+    return true;
   }
   return false;
 }
@@ -304,17 +353,16 @@ inline bool parse_log_line(std::string_view line, LogLine& out) noexcept {
   constexpr std::string_view separator = " - ";
   if (!is_timestamp(line.substr(0, stamp)) || line.substr(stamp, 3) != separator) return false;
   const std::string_view rest = line.substr(stamp + separator.size());
-  // The graph's name may itself hold " - ": the first separator followed by a level, a
-  // worker and a message LogObserver writes ends it. (Task names come after, so they
-  // cannot mislead this.)
-  for (std::size_t at = rest.find(separator); at != std::string_view::npos;
-       at = rest.find(separator, at + 1)) {
-    if (parse_log_tail(rest.substr(at + separator.size()), out)) {
-      out.graph = rest.substr(0, at);
-      return true;
-    }
+  // LogObserver writes the graph's name without " - " (a `-` after a space as `\-`), so the
+  // first separator ends it, and a line is read that one way or not at all: trying later
+  // separators would let a task name or an error message that holds " - INFO - worker 1:
+  // starting task x" pass for a line of its own.
+  const std::size_t at = rest.find(separator);
+  if (at == std::string_view::npos || !parse_log_tail(rest.substr(at + separator.size()), out)) {
+    return false;
   }
-  return false;
+  out.graph = rest.substr(0, at);
+  return true;
 }
 
 /// Folds log lines into the state of each task, per graph.
@@ -368,7 +416,7 @@ inline void LogObserver::begin_line(fmt::memory_buffer& out,
                                     std::string_view graph, LogLevel level, std::size_t worker) {
   detail::append_timestamp(out, time);
   detail::append_text(out, " - ");
-  detail::append_escaped(out, graph);
+  detail::append_escaped(out, graph, /*hide_separator=*/true);
   fmt::format_to(fmt::appender(out), " - {} - worker {}: ", to_string(level), worker);
 }
 
@@ -381,47 +429,23 @@ inline void LogObserver::on_run_start(const RunInfo& run) {
     nested = open->second++ > 0;
     if (nested) nested_runs_.insert(run.run_id);
   }
-  if (!wants(LogLevel::info)) return;
+  const detail::LogVerb& verb = detail::log_verb(nested ? detail::LogMessage::nested_run_started
+                                                        : detail::LogMessage::run_started);
+  if (!wants(verb.level)) return;
   fmt::memory_buffer line;
-  begin_line(line, std::chrono::system_clock::now(), run.graph, LogLevel::info, 0);
-  fmt::format_to(fmt::appender(line), "starting {}run: {} of {} tasks on {} workers\n",
-                 nested ? "nested " : "", run.pending, run.tasks, run.workers);
+  begin_line(line, std::chrono::system_clock::now(), run.graph, verb.level, 0);
+  fmt::format_to(fmt::appender(line), "{}{} of {} tasks on {} workers\n", verb.prefix, run.pending,
+                 run.tasks, run.workers);
   write(line);
 }
 
 inline void LogObserver::on_event(const TaskEvent& event) {
-  LogLevel level = LogLevel::debug;
-  std::string_view message;
-  switch (event.kind) {
-    case EventKind::queued:
-      level = LogLevel::debug;
-      message = "queueing task ";
-      break;
-    case EventKind::started:
-      level = LogLevel::info;
-      message = "starting task ";
-      break;
-    case EventKind::finished:
-      level = LogLevel::info;
-      message = "finished task ";
-      break;
-    case EventKind::failed:
-      level = LogLevel::error;
-      message = "failed task ";
-      break;
-    case EventKind::skipped:
-      level = LogLevel::warning;
-      message = "skipped task ";
-      break;
-    case EventKind::cancelled:
-      level = LogLevel::warning;
-      message = "cancelled task ";
-      break;
-  }
+  const detail::LogVerb& verb = detail::log_verb(event.kind);
+  const LogLevel level = verb.level;
   if (!wants(level)) return;
   fmt::memory_buffer line;  // lines up to 500 bytes never touch the heap
   begin_line(line, event.time, event.graph, level, event.worker);
-  detail::append_text(line, message);
+  detail::append_text(line, verb.prefix);
   detail::append_escaped(line, event.task);
   line.push_back('\n');
   if (event.kind == EventKind::failed) {
@@ -444,13 +468,15 @@ inline void LogObserver::on_run_end(const RunInfo& run, const RunSummary& summar
     const auto open = open_runs_.find(run.graph);
     if (open != open_runs_.end() && --open->second == 0) open_runs_.erase(open);
   }
-  if (!wants(LogLevel::info)) return;
+  const detail::LogVerb& verb = detail::log_verb(nested ? detail::LogMessage::nested_run_finished
+                                                        : detail::LogMessage::run_finished);
+  if (!wants(verb.level)) return;
   fmt::memory_buffer line;
-  begin_line(line, std::chrono::system_clock::now(), run.graph, LogLevel::info, 0);
+  begin_line(line, std::chrono::system_clock::now(), run.graph, verb.level, 0);
   fmt::format_to(fmt::appender(line),
-                 "finished {}run: {} succeeded, {} failed, {} skipped, {} cancelled in {:.3f} s\n",
-                 nested ? "nested " : "", summary.succeeded, summary.failed, summary.skipped,
-                 summary.cancelled, std::chrono::duration<double>(summary.elapsed).count());
+                 "{}{} succeeded, {} failed, {} skipped, {} cancelled in {:.3f} s\n", verb.prefix,
+                 summary.succeeded, summary.failed, summary.skipped, summary.cancelled,
+                 std::chrono::duration<double>(summary.elapsed).count());
   write(line);
 }
 

@@ -19,7 +19,7 @@
 
 #include <fmt/format.h>
 
-#include "taskmap/detail/log_text.hpp"
+#include "taskmap/detail/line_escape.hpp"
 #include "taskmap/errors.hpp"
 #include "taskmap/observer.hpp"
 #include "taskmap/run_summary.hpp"

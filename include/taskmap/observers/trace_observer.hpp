@@ -24,7 +24,7 @@
 #include <fmt/format.h>
 
 #include "taskmap/detail/describe_exception.hpp"
-#include "taskmap/detail/text.hpp"
+#include "taskmap/detail/utf8_escape.hpp"
 #include "taskmap/errors.hpp"
 #include "taskmap/observer.hpp"
 #include "taskmap/run_summary.hpp"
