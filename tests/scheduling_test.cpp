@@ -208,7 +208,7 @@ constexpr bool is_pool = std::is_constructible_v<E, std::size_t>;
 }  // namespace
 
 TEMPLATE_TEST_CASE("every parked worker joins while ready tasks wait", "[conformance][scheduling]",
-                   TASKMAP_TEST_EXECUTORS) {
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
   if constexpr (is_pool<TestType>) {
     for (const std::size_t workers : kWorkerCounts) {
       for (int run = 0; run < 20; ++run) {
@@ -223,7 +223,7 @@ TEMPLATE_TEST_CASE("every parked worker joins while ready tasks wait", "[conform
 }
 
 TEMPLATE_TEST_CASE("tasks ready together start by priority", "[conformance][scheduling]",
-                   TASKMAP_TEST_EXECUTORS) {
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
   for (const std::size_t workers : kWorkerCounts) {
     if (!is_pool<TestType> && workers != 1) continue;
     check_priority_order<TestType>(workers, 8, 8, false, 300);
@@ -232,7 +232,7 @@ TEMPLATE_TEST_CASE("tasks ready together start by priority", "[conformance][sche
 }
 
 TEMPLATE_TEST_CASE("io_bound tasks ready together start before the rest",
-                   "[conformance][scheduling]", TASKMAP_TEST_EXECUTORS) {
+                   "[conformance][scheduling]", TASKMAP_CONFORMANCE_EXECUTORS) {
   for (const std::size_t workers : kWorkerCounts) {
     if (!is_pool<TestType> && workers != 1) continue;
     check_priority_order<TestType>(workers, 8, 8, true, 200);
@@ -240,7 +240,7 @@ TEMPLATE_TEST_CASE("io_bound tasks ready together start before the rest",
 }
 
 TEMPLATE_TEST_CASE("a concurrency group holds its limit while members are suspended",
-                   "[conformance][scheduling]", TASKMAP_TEST_EXECUTORS) {
+                   "[conformance][scheduling]", TASKMAP_CONFORMANCE_EXECUTORS) {
   for (const std::size_t workers : kWorkerCounts) {
     if (!is_pool<TestType> && workers != 1) continue;
     for (int run = 0; run < 20; ++run) {
