@@ -401,16 +401,22 @@ TEST_CASE("thread pool: one pool runs many graphs, also from several threads",
   const RandomDag dag(11, 500, 10);
   auto reference = create_graph<std::uint64_t>(dag.funcs, dag.deps);
   run(reference);
-  auto worker = [&] {
+  // Catch2's assertions are not thread-safe: each thread keeps its graphs, checked after join.
+  auto worker = [&](std::vector<TaskGraph<std::uint64_t>>& ran) {
     for (int i = 0; i < 20; ++i) {
-      auto g = create_graph<std::uint64_t>(dag.funcs, dag.deps);
-      pool.run(g);
-      require_same_outcome(reference, g);
+      ran.push_back(create_graph<std::uint64_t>(dag.funcs, dag.deps));
+      pool.run(ran.back());
     }
   };
-  std::thread other(worker);
-  worker();
+  std::vector<TaskGraph<std::uint64_t>> ran_here;
+  std::vector<TaskGraph<std::uint64_t>> ran_there;
+  std::thread other([&] { worker(ran_there); });
+  worker(ran_here);
   other.join();
+  for (const auto* ran : {&ran_here, &ran_there}) {
+    REQUIRE(ran->size() == 20);
+    for (const auto& g : *ran) require_same_outcome(reference, g);
+  }
 }
 
 TEST_CASE("thread pool: a task may run another graph on its own pool", "[thread_pool]") {

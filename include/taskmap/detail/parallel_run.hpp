@@ -129,11 +129,21 @@ class ParallelRun final : public PoolJob, public Scheduler {
 
   // --- ready queues -----------------------------------------------------------------
 
+  // Takes a ready task for `worker`. A worker that takes a task from a shared place (the
+  // ordered queue, or another worker's deque) and leaves tasks behind wakes one more parked
+  // worker: one wake-up per batch of ready tasks then brings in as many workers as there are
+  // tasks, one after the other, while a worker running its own chain pays nothing.
   TaskId take(std::size_t worker) {
     if (ordered_) {
-      std::lock_guard lock(ordered_mutex_);
-      const TaskId task = ordered_queue_.pop();
-      ordered_size_.store(ordered_queue_.size(), std::memory_order_seq_cst);
+      TaskId task = no_task;
+      std::size_t left = 0;
+      {
+        std::lock_guard lock(ordered_mutex_);
+        task = ordered_queue_.pop();
+        left = ordered_queue_.size();
+        ordered_size_.store(left, std::memory_order_seq_cst);
+      }
+      if (task != no_task && left != 0) pool_.notify_work();
       return task;
     }
     TaskId task = pool_.deque(worker).pop();
@@ -152,7 +162,10 @@ class ParallelRun final : public PoolJob, public Scheduler {
         const std::size_t victim = (start + k) % count;
         if (victim == worker) continue;
         task = pool_.deque(victim).steal();
-        if (task != no_task) return task;
+        if (task != no_task) {
+          if (!pool_.deque(victim).looks_empty()) pool_.notify_work();
+          return task;
+        }
       }
     }
     return no_task;
