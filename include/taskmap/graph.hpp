@@ -46,12 +46,16 @@ using ResultMap = std::unordered_map<std::string, T>;
 class NameList : public std::vector<std::string> {
  public:
   using std::vector<std::string>::vector;
+  /// An empty list.
   NameList() = default;
+  /// The names, in this order.
   explicit NameList(std::vector<std::string> names) : std::vector<std::string>(std::move(names)) {}
 
+  /// True when `list` holds exactly the names of `set`, each once, in any order.
   friend bool operator==(const NameList& list, const std::set<std::string>& set) {
     return std::set<std::string>(list.begin(), list.end()) == set && list.size() == set.size();
   }
+  /// True when `list` holds exactly the names of `set`, each once, in any order.
   friend bool operator==(const NameList& list, const std::unordered_set<std::string>& set) {
     return std::unordered_set<std::string>(list.begin(), list.end()) == set &&
            list.size() == set.size();
@@ -60,7 +64,9 @@ class NameList : public std::vector<std::string> {
 
 /// A set of tasks of which at most `max_concurrency` run at once (e.g. two database tasks).
 struct ConcurrencyGroup {
+  /// How many members may run at once (at least 1).
   std::size_t max_concurrency = 1;
+  /// The member tasks' names.
   std::vector<std::string> tasks = {};
 };
 
@@ -107,6 +113,7 @@ struct GraphAccess {
 template <class T>
 class TaskGraph {
  public:
+  /// The type of every task's result.
   using value_type = T;
 
   /// An empty graph.

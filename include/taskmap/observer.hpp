@@ -36,11 +36,11 @@ enum class EventKind : std::uint8_t { queued, started, finished, failed, skipped
 
 /// One task event. The views are valid only during the `Observer::on_event` call.
 struct TaskEvent {
-  EventKind kind;
+  EventKind kind;          ///< what happened
   std::string_view graph;  ///< the graph's name
   std::string_view task;   ///< the task's name
   std::size_t worker;      ///< id of the worker that reported it (0 on the sequential executor)
-  std::chrono::system_clock::time_point time;
+  std::chrono::system_clock::time_point time;  ///< when it happened
   /// For `failed`: the exception the task threw. For `skipped`: the AncestorFailed recorded
   /// on the task. Empty otherwise.
   std::exception_ptr error = nullptr;

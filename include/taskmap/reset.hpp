@@ -83,10 +83,12 @@ template <class T, TaskNameRange Names>
 void reset_tasks(TaskGraph<T>& graph, const Names& tasks) {
   detail::reset_tasks_impl(graph, tasks);
 }
+/// reset_tasks with a braced list of names: `reset_tasks(g, {"a", "b"})`.
 template <class T>
 void reset_tasks(TaskGraph<T>& graph, std::initializer_list<std::string_view> tasks) {
   detail::reset_tasks_impl(graph, tasks);
 }
+/// reset_tasks of one task: `reset_tasks(g, "a")`.
 template <class T>
 void reset_tasks(TaskGraph<T>& graph, std::string_view task) {
   detail::reset_tasks_impl(graph, std::initializer_list<std::string_view>{task});
@@ -98,10 +100,12 @@ template <class T, TaskNameRange Names>
 void mark_as_done(TaskGraph<T>& graph, const Names& tasks) {
   detail::mark_as_done_impl(graph, tasks, false);
 }
+/// mark_as_done with a braced list of names: `mark_as_done(g, {"a", "b"})`.
 template <class T>
 void mark_as_done(TaskGraph<T>& graph, std::initializer_list<std::string_view> tasks) {
   detail::mark_as_done_impl(graph, tasks, false);
 }
+/// mark_as_done of one task: `mark_as_done(g, "a")`.
 template <class T>
 void mark_as_done(TaskGraph<T>& graph, std::string_view task) {
   detail::mark_as_done_impl(graph, std::initializer_list<std::string_view>{task}, false);
@@ -112,10 +116,12 @@ template <class T, TaskNameRange Names>
 void mark_as_done_except(TaskGraph<T>& graph, const Names& tasks) {
   detail::mark_as_done_impl(graph, tasks, true);
 }
+/// mark_as_done_except with a braced list of names: `mark_as_done_except(g, {"a", "b"})`.
 template <class T>
 void mark_as_done_except(TaskGraph<T>& graph, std::initializer_list<std::string_view> tasks) {
   detail::mark_as_done_impl(graph, tasks, true);
 }
+/// mark_as_done_except of one task: `mark_as_done_except(g, "a")`.
 template <class T>
 void mark_as_done_except(TaskGraph<T>& graph, std::string_view task) {
   detail::mark_as_done_impl(graph, std::initializer_list<std::string_view>{task}, true);

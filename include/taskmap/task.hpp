@@ -25,9 +25,11 @@ class Task;
 /// its end. `report(executor, task, error)` must not throw; error is null on success and
 /// may be moved from.
 struct CoroutineDone {
+  /// Called once when the coroutine ends.
   void (*report)(void* executor, std::uint32_t task, std::exception_ptr& error) noexcept;
-  void* executor;
-  std::uint32_t task;
+  void* executor;      ///< passed back to `report`
+  std::uint32_t task;  ///< the task's id, passed back to `report`
+  /// Reports the end: `report(executor, task, error)`.
   void operator()(std::exception_ptr& error) const noexcept { report(executor, task, error); }
 };
 
@@ -121,12 +123,18 @@ class TaskPromise<void> : public TaskPromiseBase {
 template <class R>
 class [[nodiscard]] Task {
  public:
+  /// The coroutine machinery the compiler uses.
   using promise_type = detail::TaskPromise<R>;
+  /// What the coroutine produces.
   using value_type = R;
 
+  /// A Task that holds no coroutine.
   Task() noexcept = default;
+  /// Takes ownership of a coroutine (the compiler calls this through the promise).
   explicit Task(std::coroutine_handle<promise_type> handle) noexcept : handle_(handle) {}
+  /// Takes the coroutine of `other`, which is left empty.
   Task(Task&& other) noexcept : handle_(std::exchange(other.handle_, {})) {}
+  /// Destroys the coroutine held, if any, and takes the one of `other`.
   Task& operator=(Task&& other) noexcept {
     if (this != &other) {
       if (handle_) handle_.destroy();
@@ -143,6 +151,7 @@ class [[nodiscard]] Task {
   /// True when the task holds a coroutine.
   explicit operator bool() const noexcept { return static_cast<bool>(handle_); }
 
+  /// Starts the coroutine and resumes the awaiting one with its value or exception.
   auto operator co_await() && noexcept {
     struct Awaiter {
       std::coroutine_handle<promise_type> handle;
@@ -189,15 +198,19 @@ inline Task<void> TaskPromise<void>::get_return_object() noexcept {
 /// Throws (when awaited): Error outside a taskmap executor.
 class sleep_for : public detail::SchedulerAware {
  public:
+  /// Waits `duration` from now.
   template <class Rep, class Period>
   explicit sleep_for(std::chrono::duration<Rep, Period> duration)
       : deadline_(std::chrono::steady_clock::now() +
                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(duration)) {}
 
+  /// Always suspends.
   bool await_ready() const noexcept { return false; }
+  /// Hands the coroutine to the executor's scheduler.
   void await_suspend(std::coroutine_handle<> self) const {
     detail::require_scheduler("taskmap::sleep_for").schedule_at(deadline_, self);
   }
+  /// Nothing to return.
   void await_resume() const noexcept {}
 
  private:
@@ -208,10 +221,13 @@ class sleep_for : public detail::SchedulerAware {
 /// Throws (when awaited): Error outside a taskmap executor.
 class yield : public detail::SchedulerAware {
  public:
+  /// Always suspends.
   bool await_ready() const noexcept { return false; }
+  /// Hands the coroutine to the executor's scheduler.
   void await_suspend(std::coroutine_handle<> self) const {
     detail::require_scheduler("taskmap::yield").schedule(self);
   }
+  /// Nothing to return.
   void await_resume() const noexcept {}
 };
 

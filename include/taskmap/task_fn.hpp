@@ -31,10 +31,12 @@ concept TaskCallable = detail::Shape<std::decay_t<F>, T>::valid;
 template <class T>
 class TaskFn {
  public:
+  /// The type of the task's result.
   using value_type = T;
 
   /// An empty function; a graph refuses it with MissingFunctionError.
   TaskFn() noexcept = default;
+  /// An empty function, as from `nullptr`.
   TaskFn(std::nullptr_t) noexcept {}  // NOLINT(google-explicit-constructor): like std::function
 
   /// Wraps any callable that fits a task shape; anything else is a compile error.
