@@ -32,7 +32,7 @@ function(taskmap_add_consumer)
   endif()
 
   if(arg_SUBPROJECT_DIR)
-    foreach(_target taskmap_tests taskmap_header_check taskmap_catch2 taskmap_dev quickstart)
+    foreach(_target taskmap_core_tests taskmap_header_check taskmap_catch2 taskmap_dev quickstart)
       if(TARGET ${_target})
         message(FATAL_ERROR "taskmap as a subproject defined its dev target ${_target}")
       endif()
