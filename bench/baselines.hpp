@@ -4,6 +4,11 @@
 //    entry of std::unordered_map<std::string, Node>, dependencies stay strings, and
 //    validation (missing functions, missing dependencies, cycles by a depth-first search
 //    with an explicit stack) looks names up in that map.
+//  - one_pass_build: the plain one-pass build of taskmap issue 10's target, from the same
+//    user-built FuncMap / DependencyMap as create_graph: walks the dependency map once,
+//    interns the names into a hash table, moves each function out of the function map,
+//    builds the CSR arrays of dependencies and dependents, then destroys both maps. It
+//    reports missing functions and dependencies but does not look for cycles.
 //  - run_loop: a hand-written dependency-counting scheduler over std::function in CSR
 //    form with int results and a FIFO ready queue: the cost floor of a sequential run.
 
@@ -75,6 +80,69 @@ inline NaiveGraph naive_build(BaselineFuncMap funcs, taskmap::DependencyMap deps
     }
   }
   return graph;
+}
+
+/// What one_pass_build keeps: names -> ids, functions by id, dependencies (feeding order)
+/// and dependents in CSR form.
+struct OnePassGraph {
+  std::unordered_map<std::string, std::uint32_t> index;
+  std::vector<taskmap::TaskFn<int>> fns;
+  std::vector<std::uint32_t> dep_offsets;
+  std::vector<std::uint32_t> deps;
+  std::vector<std::uint32_t> child_offsets;
+  std::vector<std::uint32_t> children;
+
+  [[nodiscard]] std::size_t size() const noexcept { return fns.size(); }
+};
+
+/// Builds an OnePassGraph. Takes its inputs by value, like create_graph, so destroying
+/// them is part of the call.
+inline OnePassGraph one_pass_build(taskmap::FuncMap<int> funcs, taskmap::DependencyMap deps) {
+  const std::size_t n = deps.size();
+  OnePassGraph g;
+  g.index.reserve(n);
+  g.fns.resize(n);
+  // A name seen first as a dependency gets its id then; an id >= n names no task.
+  auto intern = [&](const std::string& name) {
+    return g.index.try_emplace(name, static_cast<std::uint32_t>(g.index.size())).first->second;
+  };
+  std::vector<std::uint32_t> edge_task;
+  std::vector<std::uint32_t> edge_dep;
+  std::vector<std::uint32_t> dep_count(n + 1, 0);
+  for (auto& [name, task_deps] : deps) {
+    const std::uint32_t id = intern(name);
+    if (id >= n) throw std::runtime_error("missing dependency " + name);
+    auto fn = funcs.find(name);
+    if (fn == funcs.end() || !fn->second) throw std::runtime_error("no function for " + name);
+    g.fns[id] = std::move(fn->second);
+    for (const std::string& dep : task_deps) {
+      const std::uint32_t d = intern(dep);
+      if (d >= n) throw std::runtime_error("missing dependency " + dep);
+      edge_task.push_back(id);
+      edge_dep.push_back(d);
+    }
+    dep_count[id + 1] = static_cast<std::uint32_t>(task_deps.size());
+  }
+  g.dep_offsets = std::move(dep_count);
+  for (std::size_t t = 0; t < n; ++t) g.dep_offsets[t + 1] += g.dep_offsets[t];
+  g.deps.resize(edge_dep.size());
+  g.child_offsets.assign(n + 1, 0);
+  {
+    std::vector<std::uint32_t> fill(g.dep_offsets.begin(), g.dep_offsets.end() - 1);
+    for (std::size_t e = 0; e < edge_dep.size(); ++e) {
+      g.deps[fill[edge_task[e]]++] = edge_dep[e];
+      ++g.child_offsets[edge_dep[e] + 1];
+    }
+  }
+  for (std::size_t t = 0; t < n; ++t) g.child_offsets[t + 1] += g.child_offsets[t];
+  g.children.resize(g.deps.size());
+  std::vector<std::uint32_t> fill(g.child_offsets.begin(), g.child_offsets.end() - 1);
+  for (std::uint32_t t = 0; t < n; ++t) {
+    for (std::uint32_t e = g.dep_offsets[t]; e < g.dep_offsets[t + 1]; ++e) {
+      g.children[fill[g.deps[e]]++] = t;
+    }
+  }
+  return g;
 }
 
 /// Runs every task once, dependencies first; returns the results by loop id.

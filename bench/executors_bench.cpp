@@ -107,9 +107,11 @@ std::int64_t iterations_for(ShapeId id) {
   return 5;
 }
 
-/// Plain-function tasks (bench::positional_task) or coroutine tasks (bench::coroutine_task).
-enum class Style { plain, coroutine };
+/// Capturing plain-function tasks (bench::capturing_task, the headline), stateless
+/// plain-function tasks (bench::positional_task) or coroutine tasks (bench::coroutine_task).
+enum class Style { capturing, plain, coroutine };
 
+/// The stateless styles' functions (capturing graphs: bench::capturing_graph).
 taskmap::FuncMap<int> func_map(const bench::Shape& s, Style style) {
   return style == Style::plain ? bench::func_map(s, bench::TaskStyle::positional)
                                : bench::coroutine_func_map(s);
@@ -131,12 +133,15 @@ taskmap::CoroutinePoolExecutor& coroutine_pool() {
 // ---------------------------------------------------------------------------------------
 // The other libraries' task: the same computation as the taskmap tasks, "1 + the largest
 // value fed", reading its dependencies' results from an array shared by the whole graph and
-// writing its own (these libraries pass no values between tasks).
+// writing its own (these libraries pass no values between tasks), and the same state write
+// as the capturing taskmap tasks (bench::capturing_task): `*out = k`.
 
-[[maybe_unused]] void compute_into(const bench::Shape& shape, int* results, std::uint32_t index) {
+[[maybe_unused]] void compute_into(const bench::Shape& shape, int* results, std::uint32_t index,
+                                   int* out, int k) {
   int best = 0;
   for (const std::uint32_t d : shape.deps[index]) best = std::max(best, results[d]);
   results[index] = best + 1;
+  *out = k;
 }
 
 // ---------------------------------------------------------------------------------------
@@ -154,9 +159,11 @@ struct TbbBody {
   const bench::Shape* shape;
   int* results;
   std::uint32_t index;
+  int* out;
+  int k;
 
   tbb::flow::continue_msg operator()(const tbb::flow::continue_msg&) const {
-    compute_into(*shape, results, index);
+    compute_into(*shape, results, index, out, k);
     return {};
   }
 };
@@ -164,11 +171,13 @@ struct TbbBody {
 /// A shape as a flow graph. Built and waited for inside the arena, so its tasks run there.
 class TbbGraph {
  public:
-  explicit TbbGraph(const bench::Shape& shape) : results_(shape.size(), 0) {
+  /// Task i writes i into sink[i] (sink: shape.size() slots, outliving the graph).
+  TbbGraph(const bench::Shape& shape, bench::Sink& sink) : results_(shape.size(), 0) {
     tbb_arena().execute([&] {
       graph_.emplace();
       for (std::uint32_t i = 0; i < shape.size(); ++i) {
-        nodes_.emplace_back(*graph_, TbbBody{&shape, results_.data(), i});
+        nodes_.emplace_back(*graph_,
+                            TbbBody{&shape, results_.data(), i, &sink[i], static_cast<int>(i)});
       }
       for (std::uint32_t i = 0; i < shape.size(); ++i) {
         if (shape.deps[i].empty()) sources_.push_back(i);
@@ -222,13 +231,16 @@ tf::Executor& taskflow_executor() {
 /// and again (a taskflow is reusable once its run has finished).
 class TaskflowGraph {
  public:
-  explicit TaskflowGraph(const bench::Shape& shape) : results_(shape.size(), 0) {
+  /// Task i writes i into sink[i] (sink: shape.size() slots, outliving the graph).
+  TaskflowGraph(const bench::Shape& shape, bench::Sink& sink) : results_(shape.size(), 0) {
     std::vector<tf::Task> tasks;
     tasks.reserve(shape.size());
     int* const results = results_.data();
     for (std::uint32_t i = 0; i < shape.size(); ++i) {
       const bench::Shape* const s = &shape;
-      tasks.push_back(taskflow_.emplace([s, results, i] { compute_into(*s, results, i); }));
+      tasks.push_back(taskflow_.emplace([s, results, i, out = &sink[i], k = static_cast<int>(i)] {
+        compute_into(*s, results, i, out, k);
+      }));
     }
     for (std::uint32_t i = 0; i < shape.size(); ++i) {
       for (const std::uint32_t d : shape.deps[i]) tasks[d].precede(tasks[i]);
@@ -249,6 +261,25 @@ class TaskflowGraph {
   tf::Taskflow taskflow_;
 };
 
+/// What BM_taskflow_build times: a fresh taskflow of the shape, one capturing task per task
+/// (unnamed, as Taskflow users usually leave them), one precede per dependency. Returns the
+/// number of tasks.
+std::size_t build_taskflow(const bench::Shape& shape, int* results, bench::Sink& sink) {
+  tf::Taskflow taskflow;
+  std::vector<tf::Task> tasks;
+  tasks.reserve(shape.size());
+  for (std::uint32_t i = 0; i < shape.size(); ++i) {
+    const bench::Shape* const s = &shape;
+    tasks.push_back(taskflow.emplace([s, results, i, out = &sink[i], k = static_cast<int>(i)] {
+      compute_into(*s, results, i, out, k);
+    }));
+  }
+  for (std::uint32_t i = 0; i < shape.size(); ++i) {
+    for (const std::uint32_t d : shape.deps[i]) tasks[d].precede(tasks[i]);
+  }
+  return static_cast<std::size_t>(taskflow.num_tasks());
+}
+
 #endif
 
 // ---------------------------------------------------------------------------------------
@@ -256,35 +287,50 @@ class TaskflowGraph {
 
 class ShapeData {
  public:
-  explicit ShapeData(bench::Shape shape) : shape_(std::move(shape)) {}
+  explicit ShapeData(bench::Shape shape)
+      : shape_(std::move(shape)), sink_(bench::make_sink(shape_.size())) {}
 
   [[nodiscard]] const bench::Shape& shape() const noexcept { return shape_; }
   [[nodiscard]] std::size_t size() const noexcept { return shape_.size(); }
+  /// Where every capturing task of this shape writes (taskmap's, oneTBB's and Taskflow's).
+  bench::Sink& sink() noexcept { return sink_; }
+  /// Sets every slot of the sink to -1, so that the next check sees only the next run.
+  void clear_sink() { std::fill(sink_.begin(), sink_.end(), -1); }
 
+  /// A graph never run, to copy; capturing graphs are built the user's way
+  /// (bench::capturing_graph).
   const taskmap::TaskGraph<int>& prototype(Style style) {
-    auto& slot = style == Style::plain ? plain_ : coroutine_;
+    auto& slot = style == Style::capturing ? capturing_
+                 : style == Style::plain   ? plain_
+                                           : coroutine_;
     if (!slot) {
-      slot.emplace(
-          taskmap::create_graph<int>(func_map(shape_, style), bench::dependency_map(shape_)));
+      if (style == Style::capturing) {
+        slot.emplace(bench::capturing_graph(shape_, sink_));
+      } else {
+        slot.emplace(
+            taskmap::create_graph<int>(func_map(shape_, style), bench::dependency_map(shape_)));
+      }
     }
     return *slot;
   }
 
 #if TASKMAP_BENCH_HAVE_TBB
   TbbGraph& tbb() {
-    if (!tbb_) tbb_ = std::make_unique<TbbGraph>(shape_);
+    if (!tbb_) tbb_ = std::make_unique<TbbGraph>(shape_, sink_);
     return *tbb_;
   }
 #endif
 #if TASKMAP_BENCH_HAVE_TASKFLOW
   TaskflowGraph& taskflow() {
-    if (!taskflow_) taskflow_ = std::make_unique<TaskflowGraph>(shape_);
+    if (!taskflow_) taskflow_ = std::make_unique<TaskflowGraph>(shape_, sink_);
     return *taskflow_;
   }
 #endif
 
  private:
   bench::Shape shape_;
+  bench::Sink sink_;
+  std::optional<taskmap::TaskGraph<int>> capturing_;
   std::optional<taskmap::TaskGraph<int>> plain_;
   std::optional<taskmap::TaskGraph<int>> coroutine_;
   // The other libraries' graphs refer to shape_: declared after it, destroyed before.
@@ -320,11 +366,21 @@ taskmap::RunSummary run_with(Exec exec, taskmap::TaskGraph<int>& g,
   std::abort();
 }
 
+/// True when the run gave the shape's known result and, for capturing tasks, every task
+/// wrote its own state.
+bool run_correct(ShapeData& data, const taskmap::TaskGraph<int>& g,
+                 const taskmap::RunSummary& summary, bool capturing) {
+  return summary.succeeded == data.size() &&
+         g.result(data.shape().sink()) == data.shape().expected_max &&
+         (!capturing || bench::sink_complete(data.sink()));
+}
+
 void BM_taskmap(benchmark::State& state, ShapeId id, Exec exec, Style style,
                 const taskmap::RunOptions* options) {
   ShapeData& data = data_for(id);
   const taskmap::TaskGraph<int>& prototype = data.prototype(style);
   const taskmap::RunOptions defaults{};
+  data.clear_sink();
   bench::Timer timer(state);
   bool checked = false;
   for (auto _ : state) {
@@ -334,8 +390,7 @@ void BM_taskmap(benchmark::State& state, ShapeId id, Exec exec, Style style,
     timer.stop();
     if (!checked) {
       checked = true;
-      if (summary.succeeded != data.size() ||
-          g.result(data.shape().sink()) != data.shape().expected_max) {
+      if (!run_correct(data, g, summary, style == Style::capturing)) {
         state.SkipWithError("taskmap: wrong result");
         break;
       }
@@ -344,10 +399,64 @@ void BM_taskmap(benchmark::State& state, ShapeId id, Exec exec, Style style,
   timer.report_per_task(data.size());
 }
 
-/// Times the runs of another library's graph of the shape (TbbGraph, TaskflowGraph).
+/// Reset + run of one capturing graph, run after run (no copy): a user rerunning a graph.
+void BM_taskmap_rerun(benchmark::State& state, ShapeId id, Exec exec) {
+  ShapeData& data = data_for(id);
+  taskmap::TaskGraph<int> g = data.prototype(Style::capturing);
+  const std::vector<std::string> sources = bench::source_names(data.shape());
+  run_with(exec, g, {});  // so that every timed iteration resets a finished graph
+  data.clear_sink();
+  bench::Timer timer(state);
+  bool checked = false;
+  for (auto _ : state) {
+    timer.start();
+    taskmap::reset_tasks(g, sources);
+    const taskmap::RunSummary summary = run_with(exec, g, {});
+    timer.stop();
+    if (!checked) {
+      checked = true;
+      if (!run_correct(data, g, summary, true)) {
+        state.SkipWithError("taskmap rerun: wrong result");
+        break;
+      }
+    }
+  }
+  timer.report_per_task(data.size());
+}
+
+/// Fresh maps filled the user's way (bench::fill_user_maps) + create_graph; the graph is
+/// destroyed untimed. Counter `maps_ns_per_task`: the maps part alone.
+void BM_build_capture(benchmark::State& state, ShapeId id) {
+  ShapeData& data = data_for(id);
+  bench::Timer timer(state);
+  double maps = 0;
+  for (auto _ : state) {
+    timer.start();
+    const Clock::time_point start = Clock::now();
+    taskmap::FuncMap<int> funcs;
+    taskmap::DependencyMap deps;
+    bench::fill_user_maps(data.shape(), data.sink(), funcs, deps);
+    maps += std::chrono::duration<double>(Clock::now() - start).count();
+    taskmap::TaskGraph<int> g = taskmap::create_graph<int>(std::move(funcs), std::move(deps));
+    timer.stop();
+    if (g.size() != data.size()) {
+      state.SkipWithError("build: wrong size");
+      break;
+    }
+  }
+  timer.report_per_task(data.size());
+  state.counters["maps_ns_per_task"] =
+      maps * 1e9 /
+      (static_cast<double>(std::max<benchmark::IterationCount>(1, state.iterations())) *
+       static_cast<double>(data.size()));
+}
+
+/// Times the runs of another library's graph of the shape (TbbGraph, TaskflowGraph). These
+/// graphs are reused as they are (neither library resets anything between runs).
 template <class Graph>
-[[maybe_unused]] void time_library_graph(benchmark::State& state, const ShapeData& data, Graph& g,
+[[maybe_unused]] void time_library_graph(benchmark::State& state, ShapeData& data, Graph& g,
                                          const char* wrong_result) {
+  data.clear_sink();
   bench::Timer timer(state);
   bool checked = false;
   for (auto _ : state) {
@@ -356,7 +465,7 @@ template <class Graph>
     timer.stop();
     if (!checked) {
       checked = true;
-      if (g.max_result() != data.shape().expected_max) {
+      if (g.max_result() != data.shape().expected_max || !bench::sink_complete(data.sink())) {
         state.SkipWithError(wrong_result);
         break;
       }
@@ -376,6 +485,22 @@ void BM_tbb_flow(benchmark::State& state, ShapeId id) {
 void BM_taskflow(benchmark::State& state, ShapeId id) {
   ShapeData& data = data_for(id);
   time_library_graph(state, data, data.taskflow(), "taskflow: wrong result");
+}
+
+void BM_taskflow_build(benchmark::State& state, ShapeId id) {
+  ShapeData& data = data_for(id);
+  std::vector<int> results(data.size(), 0);
+  bench::Timer timer(state);
+  for (auto _ : state) {
+    timer.start();
+    const std::size_t built = build_taskflow(data.shape(), results.data(), data.sink());
+    timer.stop();
+    if (built != data.size()) {
+      state.SkipWithError("taskflow build: wrong size");
+      break;
+    }
+  }
+  timer.report_per_task(data.size());
 }
 #endif
 
@@ -406,28 +531,45 @@ void pause_if(Idle idle) {
   if (idle == Idle::parked) std::this_thread::sleep_for(2ms);
 }
 
-void BM_tiny_taskmap(benchmark::State& state, Exec exec, Idle idle) {
-  auto prototype = taskmap::create_graph<int>({{"t", [] { return 1; }}}, {{"t", {}}});
+/// The small graphs of the latency rows: a 1-task graph, or a 4 x 4 wavefront (16 tasks).
+enum class Tiny { one, wave16 };
+
+bench::Shape tiny_shape(Tiny tiny) {
+  return tiny == Tiny::one ? bench::independent(1) : bench::wavefront(4);
+}
+
+/// A small capturing graph (built the user's way) run on `exec`; each timed run gets an
+/// untimed fresh copy of it. Counter: `us_per_run`.
+void BM_tiny_taskmap(benchmark::State& state, Exec exec, Idle idle, Tiny tiny) {
+  const bench::Shape shape = tiny_shape(tiny);
+  bench::Sink sink = bench::make_sink(shape.size());
+  const taskmap::TaskGraph<int> prototype = bench::capturing_graph(shape, sink);
   bench::Timer timer(state);
+  bool checked = false;
   for (auto _ : state) {
     taskmap::TaskGraph<int> g = prototype;
     pause_if(idle);
     timer.start();
     const taskmap::RunSummary summary = run_with(exec, g, {});
     timer.stop();
-    if (summary.succeeded != 1) {
-      state.SkipWithError("tiny: wrong result");
-      break;
+    if (!checked) {
+      checked = true;
+      if (summary.succeeded != shape.size() || g.result(shape.sink()) != shape.expected_max ||
+          !bench::sink_complete(sink)) {
+        state.SkipWithError("tiny: wrong result");
+        break;
+      }
     }
   }
   state.counters["us_per_run"] = timer.mean() * 1e6;
 }
 
-/// A 1-task graph of another library (TbbGraph, TaskflowGraph).
+/// The same small graph of another library (TbbGraph, TaskflowGraph), reused run after run.
 template <class Graph>
-[[maybe_unused]] void BM_tiny_library(benchmark::State& state, Idle idle) {
-  const bench::Shape shape = bench::independent(1);
-  Graph g(shape);
+[[maybe_unused]] void BM_tiny_library(benchmark::State& state, Idle idle, Tiny tiny) {
+  const bench::Shape shape = tiny_shape(tiny);
+  bench::Sink sink = bench::make_sink(shape.size());
+  Graph g(shape, sink);
   bench::Timer timer(state);
   for (auto _ : state) {
     pause_if(idle);
@@ -435,7 +577,9 @@ template <class Graph>
     g.run();
     timer.stop();
   }
-  if (g.max_result() != 1) state.SkipWithError("tiny: wrong result");
+  if (g.max_result() != shape.expected_max || !bench::sink_complete(sink)) {
+    state.SkipWithError("tiny: wrong result");
+  }
   state.counters["us_per_run"] = timer.mean() * 1e6;
 }
 
@@ -588,6 +732,25 @@ void register_shapes() {
     auto add = [&](const char* family, Exec exec, Style style, const taskmap::RunOptions* options) {
       common(bench::register_on_shape(family, id, BM_taskmap, exec, style, options));
     };
+    // Headline: capturing tasks, built the user's way; then the stateless rows.
+    const std::int64_t build_iterations = id == ShapeId::chain ? 10 : 3;
+    auto build = [&](benchmark::internal::Benchmark* b) {
+      b->UseManualTime()->Unit(benchmark::kMillisecond)->Iterations(build_iterations);
+    };
+    build(bench::register_on_shape("BM_build_capture", id, BM_build_capture));
+#if TASKMAP_BENCH_HAVE_TASKFLOW
+    build(bench::register_on_shape("BM_taskflow_build", id, BM_taskflow_build));
+#endif
+    add("BM_seq_capture", Exec::seq, Style::capturing, nullptr);
+    common(bench::register_on_shape("BM_seq_rerun_capture", id, BM_taskmap_rerun, Exec::seq));
+    add("BM_pool_capture", Exec::pool, Style::capturing, nullptr);
+    common(bench::register_on_shape("BM_pool_rerun_capture", id, BM_taskmap_rerun, Exec::pool));
+#if TASKMAP_BENCH_HAVE_TBB
+    common(bench::register_on_shape("BM_tbb_flow", id, BM_tbb_flow));
+#endif
+#if TASKMAP_BENCH_HAVE_TASKFLOW
+    common(bench::register_on_shape("BM_taskflow", id, BM_taskflow));
+#endif
     add("BM_seq_plain", Exec::seq, Style::plain, nullptr);
     if (id == ShapeId::independent) {
       // Right after BM_seq_plain, and bracketed by a second run(g) with default options, so
@@ -600,12 +763,6 @@ void register_shapes() {
                                           Style::plain, nullptr));
     }
     add("BM_pool_plain", Exec::pool, Style::plain, nullptr);
-#if TASKMAP_BENCH_HAVE_TBB
-    common(bench::register_on_shape("BM_tbb_flow", id, BM_tbb_flow));
-#endif
-#if TASKMAP_BENCH_HAVE_TASKFLOW
-    common(bench::register_on_shape("BM_taskflow", id, BM_taskflow));
-#endif
     add("BM_async_plain", Exec::async, Style::plain, nullptr);
     add("BM_async_coro", Exec::async, Style::coroutine, nullptr);
     add("BM_coropool_coro", Exec::coropool, Style::coroutine, nullptr);
@@ -619,26 +776,35 @@ void register_small() {
     b->UseManualTime()->Unit(benchmark::kMicrosecond);
     if (idle == Idle::parked) b->Iterations(200);
   };
-  tiny(benchmark::RegisterBenchmark("BM_tiny_seq", BM_tiny_taskmap, Exec::seq, Idle::hot),
-       Idle::hot);
-  tiny(benchmark::RegisterBenchmark("BM_tiny_pool/hot", BM_tiny_taskmap, Exec::pool, Idle::hot),
-       Idle::hot);
-  tiny(benchmark::RegisterBenchmark("BM_tiny_pool/parked", BM_tiny_taskmap, Exec::pool,
-                                    Idle::parked),
-       Idle::parked);
+  const auto add_tiny = [&](const char* name, Exec exec, Idle idle, Tiny t) {
+    tiny(benchmark::RegisterBenchmark(name, BM_tiny_taskmap, exec, idle, t), idle);
+  };
+  add_tiny("BM_tiny_seq", Exec::seq, Idle::hot, Tiny::one);
+  add_tiny("BM_tiny_pool/hot", Exec::pool, Idle::hot, Tiny::one);
+  add_tiny("BM_tiny_pool/parked", Exec::pool, Idle::parked, Tiny::one);
+  add_tiny("BM_wave16_seq", Exec::seq, Idle::hot, Tiny::wave16);
+  add_tiny("BM_wave16_pool/hot", Exec::pool, Idle::hot, Tiny::wave16);
 #if TASKMAP_BENCH_HAVE_TBB
-  tiny(benchmark::RegisterBenchmark("BM_tiny_tbb/hot", BM_tiny_library<TbbGraph>, Idle::hot),
+  tiny(benchmark::RegisterBenchmark("BM_tiny_tbb/hot", BM_tiny_library<TbbGraph>, Idle::hot,
+                                    Tiny::one),
        Idle::hot);
-  tiny(benchmark::RegisterBenchmark("BM_tiny_tbb/parked", BM_tiny_library<TbbGraph>, Idle::parked),
+  tiny(benchmark::RegisterBenchmark("BM_tiny_tbb/parked", BM_tiny_library<TbbGraph>, Idle::parked,
+                                    Tiny::one),
        Idle::parked);
+  tiny(benchmark::RegisterBenchmark("BM_wave16_tbb/hot", BM_tiny_library<TbbGraph>, Idle::hot,
+                                    Tiny::wave16),
+       Idle::hot);
 #endif
 #if TASKMAP_BENCH_HAVE_TASKFLOW
   tiny(benchmark::RegisterBenchmark("BM_tiny_taskflow/hot", BM_tiny_library<TaskflowGraph>,
-                                    Idle::hot),
+                                    Idle::hot, Tiny::one),
        Idle::hot);
   tiny(benchmark::RegisterBenchmark("BM_tiny_taskflow/parked", BM_tiny_library<TaskflowGraph>,
-                                    Idle::parked),
+                                    Idle::parked, Tiny::one),
        Idle::parked);
+  tiny(benchmark::RegisterBenchmark("BM_wave16_taskflow/hot", BM_tiny_library<TaskflowGraph>,
+                                    Idle::hot, Tiny::wave16),
+       Idle::hot);
 #endif
 
   auto cpu = [](benchmark::internal::Benchmark* b) {

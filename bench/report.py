@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Reads the benchmarks' output and prints the tables of docs/benchmarks.md.
 
-    python3 bench/report.py tables core.json [executors.json ...]
+    python3 bench/report.py tables core.json [executors.json ...] [memory.json]
         The markdown tables of every benchmark found in the files: the core benchmark's
-        (create_graph, sequential run) and the executors benchmark's (executors against
-        oneTBB and Taskflow, coroutines, tiny runs, CPU-bound scaling, sleepers, observers).
+        (build, sequential run and rerun, against the baselines), the executors benchmark's
+        (capturing tasks against Taskflow and oneTBB, stateless tasks, coroutines, tiny runs,
+        CPU-bound scaling, sleepers, observers) and the memory benchmark's (bytes per task
+        against Taskflow; the file written by `taskmap_memory_bench --out=`).
         `tables` may be left out: `report.py core.json` does the same.
 
     python3 bench/report.py compare before.json after.json
@@ -34,11 +36,16 @@ import tempfile
 from collections import defaultdict
 
 SHAPES = ["independent", "chain", "binary_tree", "wavefront"]
-COUNTERS = ("ns_per_task", "us_per_run", "ms_per_run", "ms_over_target", "start_spread_ms",
+COUNTERS = ("ns_per_task", "maps_ns_per_task", "create_ns_per_task", "us_per_run", "ms_per_run", "ms_over_target", "start_spread_ms",
             "task_us", "tasks")
 
 # Targets from the issues.
 CREATE_TARGET = 150.0  # ns/task
+# issue 10: create_graph from user-built maps / the plain one-pass build of the same maps
+ONE_PASS_TARGET = 1.0
+TINY_POOL_TARGET_US = 1.0  # 1-task run on a reused pool
+WAVE16_TARGET_US = 3.0  # 16-task wavefront run
+MEMORY_TARGET = 232.0  # bytes per task, 1M-task named chain (and at or below Taskflow's)
 RUN_TARGET = 10.0  # ns/task
 # pool / oneTBB, per shape (ns per task; lower is better)
 POOL_VS_TBB_TARGET = {"independent": 0.35, "chain": 0.8, "binary_tree": 0.55, "wavefront": 0.6}
@@ -166,11 +173,11 @@ def describe_run(context, load_note="", tail=""):
 # Tables of the core benchmark (taskmap_core_bench)
 
 def core_tables(r, context):
-    def get(family, shape):
-        return r.get(f"BM_{family}/{shape}")
+    def get(family, shape, counter="ns_per_task"):
+        return r.get(f"BM_{family}/{shape}", counter)
 
     def n_tasks(shape):
-        for family in ("create_graph", "run_sequential", "handwritten_loop", "naive_build"):
+        for family in ("build", "run_sequential", "handwritten_loop", "naive_build"):
             n = r.get(f"BM_{family}/{shape}", "tasks")
             if n is not None:
                 return f"{int(round(n)):,}"
@@ -178,33 +185,44 @@ def core_tables(r, context):
 
     print(describe_run(context))
     print()
-    print("### create_graph (ns per task; median of repetitions)")
+    print("### Build from user-built maps, capturing tasks (ns per task; median of repetitions)")
     print()
-    print("| shape | tasks | create_graph | cv | naive_build (baseline) | create_graph / baseline "
-          f"| target ≤ {CREATE_TARGET:.0f} |")
-    print("|---|---:|---:|---:|---:|---:|---|")
+    print("Maps: fresh `FuncMap` / `DependencyMap` filled with `emplace` in one loop; build: "
+          "`create_graph` (or the baseline) from them, destroying them.")
+    print()
+    print("| shape | tasks | maps + create_graph | cv | maps | create_graph | one-pass baseline "
+          "(its build part) | create_graph / one-pass "
+          f"| target ≤ {ONE_PASS_TARGET:.1f}× | naive_build, maps + build | stateless tasks, "
+          "maps + create_graph |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
     for shape in SHAPES:
-        cg, nb = get("create_graph", shape), get("naive_build", shape)
-        print(f"| {shape} | {n_tasks(shape)} | {fmt_ns(cg)} "
-              f"| {fmt_cv(r.cv(f'BM_create_graph/{shape}'), 1)} "
-              f"| {fmt_ns(nb)} | {fmt_ratio(ratio(cg, nb))} | {verdict(cg, CREATE_TARGET)} |")
+        total = get("build", shape)
+        maps = get("build", shape, "maps_ns_per_task")
+        create = get("build", shape, "create_ns_per_task")
+        one_pass = get("one_pass", shape, "create_ns_per_task")
+        rt = ratio(create, one_pass)
+        print(f"| {shape} | {n_tasks(shape)} | {fmt_ns(total)} "
+              f"| {fmt_cv(r.cv(f'BM_build/{shape}'), 1)} | {fmt_ns(maps)} | {fmt_ns(create)} "
+              f"| {fmt_ns(one_pass)} | {fmt_ratio(rt)} | {verdict(rt, ONE_PASS_TARGET)} "
+              f"| {fmt_ns(get('naive_build', shape))} | {fmt_ns(get('build_stateless', shape))} |")
     print()
-    print("### Sequential run (ns per task; median of repetitions)")
+    print("### Sequential run, capturing tasks (ns per task; median of repetitions)")
     print()
-    print("| shape | tasks | run, positional tasks | cv | run, span tasks | handwritten loop "
-          "(baseline) | run / baseline | loop, create_graph's task order "
-          f"| target ≤ {RUN_TARGET:.0f} |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("| shape | tasks | run | cv | reset + run | handwritten loop (baseline) | run / baseline "
+          "| loop, create_graph's task order | stateless: run | stateless: run, span tasks "
+          "| stateless: loop |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for shape in SHAPES:
         run = get("run_sequential", shape)
-        span = get("run_sequential_span", shape)
         loop = get("handwritten_loop", shape)
-        loop_map = get("handwritten_loop_maporder", shape)
         print(f"| {shape} | {n_tasks(shape)} | {fmt_ns(run)} "
-              f"| {fmt_cv(r.cv(f'BM_run_sequential/{shape}'), 1)} | {fmt_ns(span)} "
-              f"| {fmt_ns(loop)} | {fmt_ratio(ratio(run, loop))} | {fmt_ns(loop_map)} "
-              f"| {verdict(run, RUN_TARGET)} |")
-    missing = [s for s in SHAPES if get("create_graph", s) is None or get("run_sequential", s) is None]
+              f"| {fmt_cv(r.cv(f'BM_run_sequential/{shape}'), 1)} "
+              f"| {fmt_ns(get('rerun_sequential', shape))} | {fmt_ns(loop)} "
+              f"| {fmt_ratio(ratio(run, loop))} | {fmt_ns(get('handwritten_loop_maporder', shape))} "
+              f"| {fmt_ns(get('run_sequential_stateless', shape))} "
+              f"| {fmt_ns(get('run_sequential_span', shape))} "
+              f"| {fmt_ns(get('handwritten_loop_stateless', shape))} |")
+    missing = [s for s in SHAPES if get("build", s) is None or get("run_sequential", s) is None]
     if missing:
         print(f"\n(no data for: {', '.join(missing)})", file=sys.stderr)
 
@@ -219,7 +237,8 @@ def executors_tables(r, context):
         return fmt_cv(r.cv(name, counter), 0)
 
     def tasks(shape):
-        for family in ("BM_seq_plain", "BM_pool_plain", "BM_tbb_flow", "BM_taskflow"):
+        for family in ("BM_seq_capture", "BM_seq_plain", "BM_pool_plain", "BM_tbb_flow",
+                       "BM_taskflow"):
             n = get(f"{family}/{shape}", "tasks")
             if n is not None:
                 return f"{int(round(n)):,}"
@@ -231,7 +250,43 @@ def executors_tables(r, context):
             + f", {context.get('workers', '?')} workers")
     print(describe_run(context, " (at the start)", tail))
     print()
-    title = "ThreadPoolExecutor vs oneTBB flow graph" + (" and Taskflow" if taskflow else "")
+    print("#### Capturing tasks: taskmap against Taskflow and oneTBB (ns per task; median of "
+          "repetitions)")
+    print()
+    print("Build: fresh maps filled with `emplace` + `create_graph` (taskmap); a fresh "
+          "`tf::Taskflow`, `emplace` + `precede` (Taskflow). Run: a fresh copy of the graph; "
+          "rerun: `reset_tasks` + run of the same graph (Taskflow and oneTBB rerun their graph "
+          "as is).")
+    print()
+    head = ("| shape | tasks | build | `run` | `run` rerun | pool{2} | pool{2} rerun "
+            "| oneTBB flow graph | pool / oneTBB |")
+    rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
+    if taskflow:
+        head += (" Taskflow build | build / Taskflow | Taskflow `Executor(2)` run "
+                 "| pool / Taskflow | pool rerun / Taskflow | `run` / Taskflow |")
+        rule += "---:|---:|---:|---:|---:|---:|"
+    print(head)
+    print(rule)
+    for shape in SHAPES:
+        build = get(f"BM_build_capture/{shape}")
+        seq = get(f"BM_seq_capture/{shape}")
+        pool = get(f"BM_pool_capture/{shape}")
+        pool_rerun = get(f"BM_pool_rerun_capture/{shape}")
+        tbb = get(f"BM_tbb_flow/{shape}")
+        row = (f"| {shape} | {tasks(shape)} | {fmt(build)} | {fmt(seq)} "
+               f"| {fmt(get(f'BM_seq_rerun_capture/{shape}'))} | {fmt(pool)} | {fmt(pool_rerun)} "
+               f"| {fmt(tbb)} | {fmt_ratio(ratio(pool, tbb))} |")
+        if taskflow:
+            tf_build = get(f"BM_taskflow_build/{shape}")
+            tf = get(f"BM_taskflow/{shape}")
+            row += (f" {fmt(tf_build)} | {fmt_ratio(ratio(build, tf_build))} | {fmt(tf)} "
+                    f"| {fmt_ratio(ratio(pool, tf))} | {fmt_ratio(ratio(pool_rerun, tf))} "
+                    f"| {fmt_ratio(ratio(seq, tf))} |")
+        print(row)
+    print()
+    title = ("Stateless taskmap tasks: ThreadPoolExecutor vs oneTBB flow graph"
+             + (" and Taskflow" if taskflow else "")
+             + " (whose tasks are the capturing ones above)")
     print(f"#### {title} (ns per task; median of repetitions)")
     print()
     head = ("| shape | tasks | `run` (sequential) | `ThreadPoolExecutor{2}` | cv | oneTBB flow graph | cv "
@@ -274,18 +329,31 @@ def executors_tables(r, context):
               f"| {verdict(r1, COROUTINE_TARGET)} | {fmt(pool)} | {fmt(coropool)} | {fmt_ratio(r2)} "
               f"| {verdict(r2, COROUTINE_TARGET)} |")
     print()
-    print("#### Latency of a tiny run: a 1-task graph (µs per run; median of repetitions)")
+    print("#### Latency of tiny runs: a 1-task graph and a 16-task (4 × 4) wavefront, capturing "
+          "tasks (µs per run; median of repetitions)")
     print()
-    print("| runner | back to back (hot) | after a 2 ms pause (workers parked) |")
-    print("|---|---:|---:|")
-    print(f"| `taskmap::run` (sequential) | {fmt(get('BM_tiny_seq', 'us_per_run'))} | — |")
-    print(f"| reused `ThreadPoolExecutor{{2}}` | {fmt(get('BM_tiny_pool/hot', 'us_per_run'))} "
-          f"| {fmt(get('BM_tiny_pool/parked', 'us_per_run'))} |")
-    print(f"| oneTBB flow graph, 1 `continue_node`, `task_arena(2)` | {fmt(get('BM_tiny_tbb/hot', 'us_per_run'))} "
-          f"| {fmt(get('BM_tiny_tbb/parked', 'us_per_run'))} |")
+    print("| runner | 1 task, back to back (hot) | 1 task, after a 2 ms pause (workers parked) "
+          "| 16-task wavefront, hot |")
+    print("|---|---:|---:|---:|")
+
+    def us(name):
+        return get(name, "us_per_run")
+
+    print(f"| `taskmap::run` (sequential) | {fmt(us('BM_tiny_seq'))} | — "
+          f"| {fmt(us('BM_wave16_seq'))} |")
+    print(f"| reused `ThreadPoolExecutor{{2}}` | {fmt(us('BM_tiny_pool/hot'))} "
+          f"| {fmt(us('BM_tiny_pool/parked'))} | {fmt(us('BM_wave16_pool/hot'))} |")
+    print(f"| oneTBB flow graph, `continue_node`s, `task_arena(2)` | {fmt(us('BM_tiny_tbb/hot'))} "
+          f"| {fmt(us('BM_tiny_tbb/parked'))} | {fmt(us('BM_wave16_tbb/hot'))} |")
     if taskflow:
-        print(f"| Taskflow, 1 task, `Executor(2)` | {fmt(get('BM_tiny_taskflow/hot', 'us_per_run'))} "
-              f"| {fmt(get('BM_tiny_taskflow/parked', 'us_per_run'))} |")
+        print(f"| Taskflow, `Executor(2)` | {fmt(us('BM_tiny_taskflow/hot'))} "
+              f"| {fmt(us('BM_tiny_taskflow/parked'))} | {fmt(us('BM_wave16_taskflow/hot'))} |")
+        print(f"| pool / Taskflow | {fmt_ratio(ratio(us('BM_tiny_pool/hot'), us('BM_tiny_taskflow/hot')))} "
+              f"| {fmt_ratio(ratio(us('BM_tiny_pool/parked'), us('BM_tiny_taskflow/parked')))} "
+              f"| {fmt_ratio(ratio(us('BM_wave16_pool/hot'), us('BM_wave16_taskflow/hot')))} |")
+    print(f"| target (pool) | ≤ {TINY_POOL_TARGET_US:.0f} µs: "
+          f"{verdict(us('BM_tiny_pool/hot'), TINY_POOL_TARGET_US)} | — "
+          f"| ≤ {WAVE16_TARGET_US:.0f} µs: {verdict(us('BM_wave16_pool/hot'), WAVE16_TARGET_US)} |")
     print()
     task_us = get("BM_cpu_seq/1", "task_us")
     print(f"#### CPU-bound scaling: 64 independent tasks of ~{fmt(task_us, 0)} µs of arithmetic "
@@ -330,16 +398,51 @@ def executors_tables(r, context):
         print(f"| {label} | {fmt(value)} | {fmt_ratio(ratio(value, base))} |")
 
 
+def memory_tables(doc):
+    """The table of taskmap_memory_bench --out=FILE."""
+    context = doc.get("context", {})
+    rows = {row["library"]: row for row in doc["memory"]}
+    print(f"### Memory: bytes per task, {context.get('shape', '?')} of "
+          f"{context.get('tasks', 0):,} tasks (taskmap {context.get('taskmap_version', '?')})")
+    print()
+    print("Growth over the process before building, after `malloc_trim`: resident set "
+          "(`/proc/self/statm`) and bytes malloc has handed out (`mallinfo2`).")
+    print()
+    print("| library | RSS, built | heap, built | RSS, after one run | heap, after one run |")
+    print("|---|---:|---:|---:|---:|")
+    for name, row in rows.items():
+        flag = "" if row.get("ok", True) else " (WRONG RESULT)"
+        print(f"| {name}{flag} | {fmt(row['rss_built'], 0)} | {fmt(row['heap_built'], 0)} "
+              f"| {fmt(row['rss_run'], 0)} | {fmt(row['heap_run'], 0)} |")
+    tm, tf = rows.get("taskmap"), rows.get("taskflow")
+    if tm and tf:
+        print(f"| taskmap / Taskflow | {fmt_ratio(ratio(tm['rss_built'], tf['rss_built']))} "
+              f"| {fmt_ratio(ratio(tm['heap_built'], tf['heap_built']))} "
+              f"| {fmt_ratio(ratio(tm['rss_run'], tf['rss_run']))} "
+              f"| {fmt_ratio(ratio(tm['heap_run'], tf['heap_run']))} |")
+    if tm:
+        print(f"| target (taskmap) | ≤ {MEMORY_TARGET:.0f}: {verdict(tm['rss_built'], MEMORY_TARGET)} "
+              f"| ≤ {MEMORY_TARGET:.0f}: {verdict(tm['heap_built'], MEMORY_TARGET)} | — | — |")
+
+
 def cmd_tables(args):
     printed = False
     for path in args.json:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+        if "memory" in doc:
+            if printed:
+                print()
+            memory_tables(doc)
+            printed = True
+            continue
         r = load([path])
-        if r.has("BM_create_graph/") or r.has("BM_run_sequential/"):
+        if r.has("BM_build/") or r.has("BM_run_sequential/"):
             if printed:
                 print()
             core_tables(r, r.context)
             printed = True
-        if any(r.has(p) for p in ("BM_seq_plain/", "BM_tbb_flow/", "BM_taskflow/", "BM_tiny_",
+        if any(r.has(p) for p in ("BM_seq_capture/", "BM_seq_plain/", "BM_tbb_flow/", "BM_taskflow/", "BM_tiny_",
                                   "BM_cpu_", "BM_sleepers_")):
             if printed:
                 print()

@@ -244,6 +244,96 @@ inline taskmap::FuncMap<int> coroutine_func_map(const Shape& s) {
 
 }  // namespace
 
+// ---------------------------------------------------------------------------------------
+// Capturing tasks: the headline style (taskmap issue 10). A user's task reaches state outside
+// the graph, so each task is its own lambda capturing a pointer and a small value: it writes
+// the value through the pointer and returns "1 + the largest value fed". 16 bytes of
+// captures, too big for TaskFn's inline buffer, so each task's callable is allocated as in
+// user code. The stateless styles above stay as extra rows.
+
+/// Where the capturing tasks of a graph write: task i stores i in slot i, so a run that
+/// called every task leaves sink[i] == i.
+using Sink = std::vector<int>;
+
+/// A fresh sink of n slots, all -1 (no task ran).
+inline Sink make_sink(std::size_t n) { return Sink(n, -1); }
+
+/// True when every task of the graph wrote its own index (each ran and saw its captures).
+inline bool sink_complete(const Sink& sink) {
+  for (std::size_t i = 0; i < sink.size(); ++i) {
+    if (sink[i] != static_cast<int>(i)) return false;
+  }
+  return true;
+}
+
+/// A capturing positional task of the given arity, `[out, k](int x) { *out = k; return x + 1; }`.
+inline taskmap::TaskFn<int> capturing_task(std::size_t arity, int* out, int k) {
+  switch (arity) {
+    case 0:
+      return [out, k] {
+        *out = k;
+        return 1;
+      };
+    case 1:
+      return [out, k](int x) {
+        *out = k;
+        return x + 1;
+      };
+    case 2:
+      return [out, k](int a, int b) {
+        *out = k;
+        return std::max(a, b) + 1;
+      };
+    default:
+      throw std::logic_error("capturing_task: arity > 2");
+  }
+}
+
+/// Fills fresh maps the way user code does: one loop over the tasks, each task's lambda
+/// emplaced into `funcs` and its dependency names into `deps`, no reserve and no copying
+/// from a prototype (a copy would lay the nodes out in iteration order). `sink` must hold
+/// s.size() slots and outlive the graph.
+inline void fill_user_maps(const Shape& s, Sink& sink, taskmap::FuncMap<int>& funcs,
+                           taskmap::DependencyMap& deps) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    funcs.emplace(s.names[i], capturing_task(s.deps[i].size(), &sink[i], static_cast<int>(i)));
+    std::vector<std::string> names;
+    names.reserve(s.deps[i].size());
+    for (const std::uint32_t d : s.deps[i]) names.push_back(s.names[d]);
+    deps.emplace(s.names[i], std::move(names));
+  }
+}
+
+/// The same maps with stateless positional tasks (the "stateless" extra rows).
+inline void fill_user_maps_stateless(const Shape& s, taskmap::FuncMap<int>& funcs,
+                                     taskmap::DependencyMap& deps) {
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    funcs.emplace(s.names[i], positional_task(s.deps[i].size()));
+    std::vector<std::string> names;
+    names.reserve(s.deps[i].size());
+    for (const std::uint32_t d : s.deps[i]) names.push_back(s.names[d]);
+    deps.emplace(s.names[i], std::move(names));
+  }
+}
+
+/// A capturing graph built the user's way (fill_user_maps, then create_graph).
+inline taskmap::TaskGraph<int> capturing_graph(const Shape& s, Sink& sink) {
+  taskmap::FuncMap<int> funcs;
+  taskmap::DependencyMap deps;
+  fill_user_maps(s, sink, funcs, deps);
+  return taskmap::create_graph<int>(std::move(funcs), std::move(deps));
+}
+
+/// The names of the tasks without dependencies: resetting them resets the whole graph
+/// (reset_tasks also resets every transitive dependent), the documented way to rerun it.
+inline std::vector<std::string> source_names(const Shape& s) {
+  std::vector<std::string> names;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s.deps[i].empty()) names.push_back(s.names[i]);
+  }
+  return names;
+}
+
 inline taskmap::DependencyMap dependency_map(const Shape& s) {
   taskmap::DependencyMap deps;
   deps.reserve(s.size());
@@ -264,6 +354,24 @@ using BaselineFuncMap = std::unordered_map<std::string, BaselineFn>;
 
 inline BaselineFn baseline_task() {
   return [](std::span<const int> in) { return span_body(in); };
+}
+
+/// The capturing task of the baselines: the same body as capturing_task, behind
+/// std::function.
+inline BaselineFn capturing_baseline_task(int* out, int k) {
+  return [out, k](std::span<const int> in) {
+    *out = k;
+    return span_body(in);
+  };
+}
+
+/// Baseline maps filled the user's way with capturing tasks (see fill_user_maps).
+inline BaselineFuncMap capturing_baseline_func_map(const Shape& s, Sink& sink) {
+  BaselineFuncMap funcs;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    funcs.emplace(s.names[i], capturing_baseline_task(&sink[i], static_cast<int>(i)));
+  }
+  return funcs;
 }
 
 inline BaselineFuncMap baseline_func_map(const Shape& s) {
@@ -287,8 +395,10 @@ struct LoopGraph {
 };
 
 /// `order[k]` is the shape task that gets loop id k (identity: the shape's own, topological
-/// order).
-inline LoopGraph loop_graph(const Shape& s, const std::vector<std::uint32_t>& order) {
+/// order). With a sink, the tasks are capturing (capturing_baseline_task; shape task i writes
+/// slot i); without, stateless.
+inline LoopGraph loop_graph(const Shape& s, const std::vector<std::uint32_t>& order,
+                            Sink* sink = nullptr) {
   const std::size_t n = s.size();
   std::vector<std::uint32_t> id_of(n);
   for (std::size_t k = 0; k < n; ++k) id_of[order[k]] = static_cast<std::uint32_t>(k);
@@ -299,7 +409,9 @@ inline LoopGraph loop_graph(const Shape& s, const std::vector<std::uint32_t>& or
   g.indegree.reserve(n);
   for (std::size_t k = 0; k < n; ++k) {
     const auto& d = s.deps[order[k]];
-    g.fns.push_back(baseline_task());
+    g.fns.push_back(sink != nullptr
+                        ? capturing_baseline_task(&(*sink)[order[k]], static_cast<int>(order[k]))
+                        : baseline_task());
     for (const std::uint32_t dep : d) g.deps.push_back(id_of[dep]);
     g.dep_offsets.push_back(static_cast<std::uint32_t>(g.deps.size()));
     g.indegree.push_back(static_cast<std::uint32_t>(d.size()));
