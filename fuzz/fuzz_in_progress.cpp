@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <utility>
 #include <vector>
 
 #include <unistd.h>
@@ -124,7 +125,10 @@ void fuzz_structured(Bytes& in) {
   std::vector<Written> written;
   {
     LogObserver observer(log_path(), {.level = level, .append = false});
-    std::map<std::string, std::size_t> open;  // the observer's own count of open runs
+    // Open runs per graph, newest last, as executors make them: each run has its own id, and
+    // a run ends with the id it started with (the observer pairs them by it).
+    std::map<std::string, std::vector<std::pair<std::uint64_t, bool>>> open;  // id, nested
+    std::uint64_t next_run_id = 1;
     const std::size_t steps = in.byte() % 40;
     for (std::size_t step = 0; step < steps && !in.empty(); ++step) {
       Written w;
@@ -146,18 +150,24 @@ void fuzz_structured(Bytes& in) {
                            std::make_exception_ptr(std::runtime_error(tasks[0]))});
       } else if (op % 8 == 5) {
         w.kind = Written::run_start;
-        w.nested = open[w.graph]++ > 0;
+        auto& runs = open[w.graph];
+        w.nested = !runs.empty();
+        const std::uint64_t id = next_run_id++;
+        runs.emplace_back(id, w.nested);
         w.logged = level <= LogLevel::info;
-        observer.on_run_start({w.graph, 3, 2, 1});
+        observer.on_run_start({w.graph, 3, 2, 1, id});
       } else if (op % 8 == 6) {
         w.kind = Written::run_end;
+        std::uint64_t id = next_run_id++;  // the end of a run never started, unless one is open
         const auto at = open.find(w.graph);
         if (at != open.end()) {
-          w.nested = --at->second > 0;
-          if (!w.nested) open.erase(at);
+          id = at->second.back().first;
+          w.nested = at->second.back().second;
+          at->second.pop_back();
+          if (at->second.empty()) open.erase(at);
         }
         w.logged = level <= LogLevel::info;
-        observer.on_run_end({w.graph, 3, 2, 1}, RunSummary{});
+        observer.on_run_end({w.graph, 3, 2, 1, id}, RunSummary{});
       } else {
         w.kind = Written::junk;
         std::string junk = "G" + in.take(in.byte() % 64);
