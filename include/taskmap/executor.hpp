@@ -12,6 +12,7 @@
 #include <span>
 #include <string>
 
+#include "taskmap/detail/inlining.hpp"
 #include "taskmap/detail/ready_order.hpp"
 #include "taskmap/detail/run_core.hpp"
 #include "taskmap/detail/task_id.hpp"
@@ -57,7 +58,9 @@ class ExecutorRun {
   /// observers were told. False when it must not: the run is stopping (fail_fast, a stop
   /// request, an observer's exception) and the task stays pending, or its concurrency group
   /// is full and the task is parked until a member ends (a later end() hands it back).
-  bool start(TaskId task, std::size_t worker) { return core_.start(task, worker); }
+  TASKMAP_DETAIL_ALWAYS_INLINE bool start(TaskId task, std::size_t worker) {
+    return core_.start(task, worker);
+  }
 
   /// True when the started task is a coroutine (returns taskmap::Task).
   [[nodiscard]] bool is_coroutine(TaskId task) const noexcept { return core_.is_coroutine(task); }
@@ -65,7 +68,8 @@ class ExecutorRun {
   /// Calls the started task's function with its dependencies' values on this thread (a
   /// coroutine is driven to completion here) and stores its value; returns what it threw,
   /// or null. Pass the result to end().
-  [[nodiscard]] std::exception_ptr invoke(TaskId task, std::size_t worker) noexcept {
+  [[nodiscard]] TASKMAP_DETAIL_ALWAYS_INLINE std::exception_ptr invoke(
+      TaskId task, std::size_t worker) noexcept {
     return core_.invoke(task, worker);
   }
 
@@ -82,7 +86,8 @@ class ExecutorRun {
   /// every dependent. Returns the tasks that became ready (and a parked group member whose
   /// turn came), valid until `worker`'s next call: queue them all.
   /// Throws: std::bad_alloc only.
-  std::span<const TaskId> end(TaskId task, std::size_t worker, std::exception_ptr error) {
+  TASKMAP_DETAIL_ALWAYS_INLINE std::span<const TaskId> end(TaskId task, std::size_t worker,
+                                                           std::exception_ptr error) {
     return core_.end(task, worker, std::move(error));
   }
 
@@ -123,11 +128,11 @@ class ReadyQueue {
       : tasks_(run.core_.hints(), run.core_.ordered(), run.core_.graph().size()) {}
 
   /// Adds one ready task.
-  void push(TaskId task) { tasks_.push(task); }
+  TASKMAP_DETAIL_ALWAYS_INLINE void push(TaskId task) { tasks_.push(task); }
   /// Adds a batch, e.g. what ExecutorRun::end returned.
-  void push(std::span<const TaskId> tasks) { tasks_.push(tasks); }
+  TASKMAP_DETAIL_ALWAYS_INLINE void push(std::span<const TaskId> tasks) { tasks_.push(tasks); }
   /// The next task to start, or no_task when the queue is empty.
-  [[nodiscard]] TaskId pop() noexcept { return tasks_.pop(); }
+  [[nodiscard]] TASKMAP_DETAIL_ALWAYS_INLINE TaskId pop() noexcept { return tasks_.pop(); }
   /// True when no task is queued.
   [[nodiscard]] bool empty() const noexcept { return tasks_.empty(); }
   /// How many tasks are queued.

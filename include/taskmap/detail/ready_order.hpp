@@ -10,6 +10,7 @@
 #include <span>
 #include <vector>
 
+#include "taskmap/detail/inlining.hpp"
 #include "taskmap/detail/task_id.hpp"
 
 namespace taskmap::detail {
@@ -41,42 +42,40 @@ class ReadyTasks {
     if (ordered_) {
       heap_.reserve(capacity);
     } else {
-      fifo_.reserve(capacity);
+      fifo_.resize(std::max<std::size_t>(capacity, 1));
     }
   }
 
-  void push(TaskId task) {
+  TASKMAP_DETAIL_ALWAYS_INLINE void push(TaskId task) {
     if (!ordered_) {
-      fifo_.push_back(task);
+      // A plain store on the per-task path; growing is rare (a parked group member queued
+      // again) and stays out of line.
+      if (tail_ == fifo_.size()) grow_fifo();
+      fifo_[tail_++] = task;
       return;
     }
     heap_.push_back(Entry{task, arrival_++});
     std::push_heap(heap_.begin(), heap_.end(), Later{hints_});
   }
 
-  void push(std::span<const TaskId> tasks) {
+  TASKMAP_DETAIL_ALWAYS_INLINE void push(std::span<const TaskId> tasks) {
     for (const TaskId task : tasks) push(task);
   }
 
-  [[nodiscard]] bool empty() const noexcept {
-    return ordered_ ? heap_.empty() : head_ == fifo_.size();
-  }
+  [[nodiscard]] bool empty() const noexcept { return ordered_ ? heap_.empty() : head_ == tail_; }
 
   [[nodiscard]] std::size_t size() const noexcept {
-    return ordered_ ? heap_.size() : fifo_.size() - head_;
+    return ordered_ ? heap_.size() : tail_ - head_;
   }
 
   [[nodiscard]] bool by_hints() const noexcept { return ordered_; }
 
   /// The next task to start, or no_task when empty.
-  TaskId pop() noexcept {
+  TASKMAP_DETAIL_ALWAYS_INLINE TaskId pop() noexcept {
     if (!ordered_) {
-      if (head_ == fifo_.size()) return no_task;
+      if (head_ == tail_) return no_task;
       const TaskId task = fifo_[head_++];
-      if (head_ == fifo_.size()) {
-        fifo_.clear();  // keeps the capacity: a long run reuses the front
-        head_ = 0;
-      }
+      if (head_ == tail_) head_ = tail_ = 0;  // empty: a long run reuses the front
       return task;
     }
     if (heap_.empty()) return no_task;
@@ -87,6 +86,8 @@ class ReadyTasks {
   }
 
  private:
+  TASKMAP_DETAIL_NOINLINE void grow_fifo() { fifo_.resize(fifo_.size() * 2); }
+
   struct Entry {
     TaskId task;
     std::uint64_t arrival;
@@ -102,8 +103,9 @@ class ReadyTasks {
 
   OrderHints hints_;
   bool ordered_;
-  std::vector<TaskId> fifo_;
+  std::vector<TaskId> fifo_;  // queued tasks are fifo_[head_, tail_)
   std::size_t head_ = 0;
+  std::size_t tail_ = 0;
   std::vector<Entry> heap_;
   std::uint64_t arrival_ = 0;
 };

@@ -22,6 +22,7 @@
 #include "taskmap/detail/cache_line.hpp"
 #include "taskmap/detail/events.hpp"
 #include "taskmap/detail/graph_state.hpp"
+#include "taskmap/detail/inlining.hpp"
 #include "taskmap/detail/ready_order.hpp"
 #include "taskmap/detail/run_state.hpp"
 #include "taskmap/detail/task_id.hpp"
@@ -103,7 +104,7 @@ class RunCore {
     }
   }
 
-  bool start(TaskId task, std::size_t worker) {
+  TASKMAP_DETAIL_ALWAYS_INLINE bool start(TaskId task, std::size_t worker) {
     if (stopping()) {
       // Never started: stays pending (cancelled after a stop).
       drop(task, false);
@@ -123,7 +124,7 @@ class RunCore {
     return g_.funcs[task].is_coroutine();
   }
 
-  std::exception_ptr invoke(TaskId task, std::size_t worker) noexcept {
+  TASKMAP_DETAIL_ALWAYS_INLINE std::exception_ptr invoke(TaskId task, std::size_t worker) noexcept {
     Slot& slot = slots_[worker];
     try {
       gather_inputs(g_, task, slot.inputs);
@@ -143,26 +144,30 @@ class RunCore {
     return g_.funcs[task].start_coroutine(ctx, slot.inputs, g_.results[task], done);
   }
 
-  std::span<const TaskId> end(TaskId task, std::size_t worker, std::exception_ptr error) {
+  TASKMAP_DETAIL_ALWAYS_INLINE std::span<const TaskId> end(TaskId task, std::size_t worker,
+                                                           std::exception_ptr error) {
     Slot& slot = slots_[worker];
-    slot.ready.clear();
+    const std::span<const TaskId> children = g_.children_of(task);
+    // Room for every child and a resumed group member, so the loop below only stores.
+    if (slot.ready.size() <= children.size()) grow_ready(slot, children.size() + 1);
+    std::size_t ready = 0;
     const TaskId resumed = leave_group(task, true);
     if (!error) {
       set_status(task, TaskStatus::done, std::memory_order_release);
       ++slot.succeeded;
       emit(EventKind::finished, task, worker);
-      for (const TaskId child : g_.children_of(task)) {
+      for (const TaskId child : children) {
         if (release_one_dependency(child)) {
-          slot.ready.push_back(child);
+          slot.ready[ready++] = child;
           emit(EventKind::queued, child, worker);
         }
       }
     } else {
       record_failure(task, worker, error);
     }
-    settle(slot.ready.size());
-    if (resumed != no_task) slot.ready.push_back(resumed);  // already in flight
-    return slot.ready;
+    settle(ready);
+    if (resumed != no_task) slot.ready[ready++] = resumed;  // already in flight
+    return {slot.ready.data(), ready};
   }
 
   RunSummary finish() {
@@ -193,7 +198,7 @@ class RunCore {
 
   struct alignas(kCacheLine) Slot {
     std::vector<const T*> inputs;
-    std::vector<TaskId> ready;
+    std::vector<TaskId> ready;  // end()'s result: its first entries, never shrunk
     std::vector<TaskId> stack;
     std::size_t succeeded = 0;
     std::size_t failed = 0;
@@ -228,9 +233,14 @@ class RunCore {
     }
   }
 
+  TASKMAP_DETAIL_NOINLINE static void grow_ready(Slot& slot, std::size_t size) {
+    slot.ready.resize(std::max(size, 2 * slot.ready.size()));
+  }
+
   // The one place a failure is recorded: its error, status and count, the run's first
   // failure, the event, the dependents it dooms, and fail_fast.
-  void record_failure(TaskId task, std::size_t worker, std::exception_ptr& error) {
+  TASKMAP_DETAIL_NOINLINE void record_failure(TaskId task, std::size_t worker,
+                                              std::exception_ptr& error) {
     Slot& slot = slots_[worker];
     g_.results[task].reset();
     g_.errors[task] = std::move(error);
@@ -247,8 +257,9 @@ class RunCore {
   }
 
   // True when `task` may start now; otherwise it is parked in its group until a member ends.
-  bool admit(TaskId task) {
-    if (groups_.empty()) return true;
+  bool admit(TaskId task) { return groups_.empty() || admit_to_group(task); }
+
+  TASKMAP_DETAIL_NOINLINE bool admit_to_group(TaskId task) {
     const GroupId group = g_.group_of[task];
     if (group == kNoGroup) return true;
     GroupState& state = groups_[group];
@@ -266,7 +277,10 @@ class RunCore {
   // is still in flight); else no_task. Keeps the invariant that a group with a free place
   // has no parked members.
   TaskId leave_group(TaskId task, bool held_place) {
-    if (groups_.empty()) return no_task;
+    return groups_.empty() ? no_task : leave_group_slow(task, held_place);
+  }
+
+  TASKMAP_DETAIL_NOINLINE TaskId leave_group_slow(TaskId task, bool held_place) {
     const GroupId group = g_.group_of[task];
     if (group == kNoGroup) return no_task;
     GroupState& state = groups_[group];
@@ -306,9 +320,14 @@ class RunCore {
 
   // The one place an event is sent. False when an observer threw: its exception ends the
   // run (no new task starts) and finish() rethrows the first one.
+  // The check stays inline on every task's path; the call to the observers does not.
   bool emit(EventKind kind, TaskId task, std::size_t worker,
             const std::exception_ptr* error = nullptr) noexcept {
-    if (!observed_) return true;
+    return !observed_ || emit_observed(kind, task, worker, error);
+  }
+
+  TASKMAP_DETAIL_NOINLINE bool emit_observed(EventKind kind, TaskId task, std::size_t worker,
+                                             const std::exception_ptr* error) noexcept {
     try {
       events_.emit(kind, task, worker, error);
       return true;

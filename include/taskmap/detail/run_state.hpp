@@ -16,6 +16,7 @@
 
 #include "taskmap/detail/describe_exception.hpp"
 #include "taskmap/detail/graph_state.hpp"
+#include "taskmap/detail/inlining.hpp"
 #include "taskmap/detail/task_id.hpp"
 #include "taskmap/errors.hpp"
 #include "taskmap/run_options.hpp"
@@ -157,7 +158,8 @@ void cancel_pending(GraphState<T>& graph, const RunOptions& options, OnCancel&& 
 /// Collects the values fed to `task`: its dependencies' results, in order, skipping those
 /// without a value.
 template <class T>
-void gather_inputs(const GraphState<T>& graph, std::uint32_t task, std::vector<const T*>& inputs) {
+TASKMAP_DETAIL_ALWAYS_INLINE void gather_inputs(const GraphState<T>& graph, std::uint32_t task,
+                                                std::vector<const T*>& inputs) {
   inputs.clear();
   for (const std::uint32_t dep : graph.deps_of(task)) {
     const std::optional<T>& value = graph.results[dep];
