@@ -11,6 +11,7 @@
 #include <optional>
 #include <span>
 #include <stdexcept>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <typeinfo>
@@ -739,4 +740,93 @@ TEMPLATE_TEST_CASE("too few or too many values fail the task with ArityError", "
   const auto grand = error_as<AncestorFailed>(g.error("grandchild"));
   REQUIRE(grand.has_value());
   CHECK(grand->ancestor() == "few");
+}
+
+namespace {
+
+// Reports the address of the object it was called on: where the TaskFn keeps it.
+struct ReportsAddress {
+  const void** seen;
+  int operator()() const noexcept {
+    *seen = this;
+    return 1;
+  }
+};
+struct ReportsAddressBig : ReportsAddress {
+  const void* padding[3] = {};
+};
+struct ReportsAddressMutable {
+  const void** seen;
+  int operator()() noexcept {
+    *seen = this;
+    return 1;
+  }
+};
+
+const void* address_called_on(const TaskFn<int>& fn, const void*& seen) {
+  const std::string graph_name = "g";
+  const std::string task_name = "t";
+  const std::stop_source stop;
+  Context ctx(graph_name, task_name, stop.get_token(), 0);
+  std::optional<int> out;
+  seen = nullptr;
+  fn.invoke(ctx, {}, out);
+  REQUIRE(out == 1);
+  return seen;
+}
+
+bool lies_inside(const void* p, const TaskFn<int>& fn) {
+  const auto* first = reinterpret_cast<const unsigned char*>(&fn);
+  const auto* q = static_cast<const unsigned char*>(p);
+  return !std::less<>{}(q, first) && std::less<>{}(q, first + sizeof fn);
+}
+
+}  // namespace
+
+TEST_CASE("a small trivially copyable const callable lives inside the TaskFn; others are shared",
+          "[task_fn]") {
+  CHECK(sizeof(TaskFn<int>) <= 3 * sizeof(void*));
+  const void* seen = nullptr;
+
+  SECTION("two pointers' worth, callable as const: inside each copy") {
+    const TaskFn<int> original = ReportsAddress{&seen};
+    const TaskFn<int> copy = original;  // NOLINT(performance-unnecessary-copy-initialization)
+    const void* in_original = address_called_on(original, seen);
+    const void* in_copy = address_called_on(copy, seen);
+    CHECK(lies_inside(in_original, original));
+    CHECK(lies_inside(in_copy, copy));
+    TaskFn<int> moved = copy;
+    TaskFn<int> target = std::move(moved);
+    CHECK(lies_inside(address_called_on(target, seen), target));
+    CHECK_FALSE(static_cast<bool>(moved));  // NOLINT(bugprone-use-after-move): moved-from is empty
+  }
+  SECTION("a lambda capturing a pointer and a value: inside") {
+    int sink = 0;
+    int* p = &sink;
+    const TaskFn<int> fn = [p, v = 7] {
+      *p = v;
+      return 1;
+    };
+    const TaskFn<int> copy = fn;  // NOLINT(performance-unnecessary-copy-initialization)
+    std::optional<int> out;
+    const std::string name = "t";
+    const std::stop_source stop;
+    Context ctx(name, name, stop.get_token(), 0);
+    copy.invoke(ctx, {}, out);
+    CHECK(sink == 7);
+  }
+  SECTION("too big, or callable only as non-const: one object shared by every copy") {
+    const TaskFn<int> big = ReportsAddressBig{{&seen}};
+    const TaskFn<int> big_copy = big;  // NOLINT(performance-unnecessary-copy-initialization)
+    const void* in_big = address_called_on(big, seen);
+    CHECK(in_big == address_called_on(big_copy, seen));
+    CHECK_FALSE(lies_inside(in_big, big));
+
+    const TaskFn<int> stateful = ReportsAddressMutable{&seen};
+    TaskFn<int> stateful_copy;
+    stateful_copy = stateful;
+    const void* in_stateful = address_called_on(stateful, seen);
+    CHECK(in_stateful == address_called_on(stateful_copy, seen));
+    CHECK_FALSE(lies_inside(in_stateful, stateful));
+  }
 }

@@ -4,6 +4,7 @@
 
 #include <coroutine>
 #include <cstddef>
+#include <cstring>
 #include <memory>
 #include <new>
 #include <optional>
@@ -24,9 +25,11 @@ namespace taskmap {
 template <class F, class T>
 concept TaskCallable = detail::Shape<std::decay_t<F>, T>::valid;
 
-/// A task function of a TaskGraph<T>: any TaskCallable, type-erased. Copies share the callable
-/// (like a Python function object), so a TaskFn is cheap to copy; stateless callables and
-/// function pointers are kept inside the TaskFn itself.
+/// A task function of a TaskGraph<T>: any TaskCallable, type-erased. A small callable that is
+/// trivially copyable and callable as const (a lambda capturing a pointer and a value, a
+/// function pointer) is kept inside the TaskFn, with no allocation; any other callable is
+/// shared on the heap, so copies of a TaskFn share a stateful callable's state (like a Python
+/// function object) and a TaskFn is always cheap to copy.
 /// Thread safety: invoking is as thread-safe as the callable it holds.
 template <class T>
 class TaskFn {
@@ -57,14 +60,43 @@ class TaskFn {
                     detail::is_std_function_v<Stored>) {
         if (!static_cast<bool>(fn)) return;  // a null pointer or empty std::function stays empty
       }
-      if constexpr (detail::stored_inline_v<Stored>) {
-        ::new (static_cast<void*>(local_)) Stored(std::forward<F>(fn));
+      if constexpr (detail::stored_inline_v<Stored, T>) {
+        ::new (static_cast<void*>(storage_)) Stored(std::forward<F>(fn));
       } else {
-        heap_ = std::make_shared<Stored>(std::forward<F>(fn));
+        ::new (static_cast<void*>(storage_))
+            std::shared_ptr<void>(std::make_shared<Stored>(std::forward<F>(fn)));
       }
       ops_ = &detail::task_fn_ops<Stored, T>;
     }
   }
+
+  /// A TaskFn holding the same callable (shared when it is on the heap).
+  TaskFn(const TaskFn& other) noexcept : ops_(other.ops_) { copy_storage(other); }
+  /// Takes `other`'s callable; `other` is left empty.
+  TaskFn(TaskFn&& other) noexcept : ops_(other.ops_) {
+    move_storage(other);
+    other.ops_ = nullptr;
+  }
+  /// Holds the same callable as `other` (shared when it is on the heap).
+  TaskFn& operator=(const TaskFn& other) noexcept {
+    if (this != &other) {
+      release();
+      ops_ = other.ops_;
+      copy_storage(other);
+    }
+    return *this;
+  }
+  /// Takes `other`'s callable; `other` is left empty.
+  TaskFn& operator=(TaskFn&& other) noexcept {
+    if (this != &other) {
+      release();
+      ops_ = other.ops_;
+      move_storage(other);
+      other.ops_ = nullptr;
+    }
+    return *this;
+  }
+  ~TaskFn() { release(); }
 
   /// True when the function holds a callable.
   explicit operator bool() const noexcept { return ops_ != nullptr; }
@@ -74,7 +106,7 @@ class TaskFn {
   /// Throws: whatever the callable throws; ArityError or TypeError when the values do not fit.
   /// Precondition: not empty.
   void invoke(Context& ctx, std::span<const T* const> args, std::optional<T>& out) const {
-    ops_->invoke(target(), ctx, args, out);
+    ops_->invoke(storage(), ctx, args, out);
   }
 
   /// True when the callable is a coroutine (returns a taskmap::Task). Precondition: not empty.
@@ -90,19 +122,47 @@ class TaskFn {
                                                         std::span<const T* const> args,
                                                         std::optional<T>& out,
                                                         const CoroutineDone& done) const {
-    return ops_->start_coroutine(target(), ctx, args, out, done);
+    if (ops_->start_coroutine == nullptr) {
+      return detail::drive_plain<T>(ops_, storage(), ctx, args, out, done).handle;
+    }
+    return ops_->start_coroutine(storage(), ctx, args, out, done);
   }
 
  private:
   // Calling through a const TaskFn is allowed to change a mutable callable's state: copies
   // of a TaskFn share a heap-stored callable, like Python function objects.
-  void* target() const noexcept {
-    return heap_ ? heap_.get() : static_cast<void*>(const_cast<unsigned char*>(local_));
+  void* storage() const noexcept { return const_cast<unsigned char*>(storage_); }
+  std::shared_ptr<void>& shared() noexcept {
+    return *std::launder(reinterpret_cast<std::shared_ptr<void>*>(storage_));
+  }
+  const std::shared_ptr<void>& shared() const noexcept {
+    return *std::launder(reinterpret_cast<const std::shared_ptr<void>*>(storage_));
+  }
+
+  // ops_ is already other's: the storage follows what ops_ says it holds.
+  void copy_storage(const TaskFn& other) noexcept {
+    if (ops_ != nullptr && ops_->shared) {
+      ::new (static_cast<void*>(storage_)) std::shared_ptr<void>(other.shared());
+    } else {
+      std::memcpy(storage_, other.storage_, sizeof storage_);
+    }
+  }
+  void move_storage(TaskFn& other) noexcept {
+    if (ops_ != nullptr && ops_->shared) {
+      ::new (static_cast<void*>(storage_)) std::shared_ptr<void>(std::move(other.shared()));
+      other.shared().~shared_ptr();
+    } else {
+      std::memcpy(storage_, other.storage_, sizeof storage_);
+    }
+  }
+  void release() noexcept {
+    if (ops_ != nullptr && ops_->shared) shared().~shared_ptr();
+    ops_ = nullptr;
   }
 
   const detail::TaskFnOps<T>* ops_ = nullptr;
-  std::shared_ptr<void> heap_;
-  alignas(void*) unsigned char local_[sizeof(void*)] = {};
+  // The callable itself when it is stored inline, otherwise a std::shared_ptr<void> to it.
+  alignas(std::shared_ptr<void>) unsigned char storage_[detail::kTaskFnStorage] = {};
 };
 
 }  // namespace taskmap

@@ -408,27 +408,14 @@ struct TaskCall {
   // task, stores its value and reports to `done`.
   static TaskDriver drive(F& fn, Context ctx, std::span<const T* const> args, std::optional<T>& out,
                           CoroutineDone done) {
-    if constexpr (!shape::is_coroutine) {
-      return drive_plain(fn, ctx, args, out, done);
-    } else if constexpr (shape::is_span) {
+    static_assert(shape::is_coroutine, "plain callables are driven by drive_plain<T>");
+    if constexpr (shape::is_span) {
       return drive_span(fn, ctx, args, out, done);
     } else {
       return drive_positional(
           fn, ctx, args, out, done,
           std::make_index_sequence<std::tuple_size_v<typename shape::params>>{});
     }
-  }
-
-  static TaskDriver drive_plain(F& fn, Context ctx, std::span<const T* const> args,
-                                std::optional<T>& out, CoroutineDone done) {
-    std::exception_ptr error;
-    try {
-      invoke(fn, ctx, args, out);
-    } catch (...) {
-      error = std::current_exception();
-    }
-    done(error);
-    co_return;
   }
 
   static TaskDriver drive_span(F& fn, Context ctx, std::span<const T* const> args,
@@ -540,21 +527,12 @@ struct TaskCall {
       store_result<T>(call(), out);
     }
   }
-
-  // Type-erased entry points.
-  static void invoke_erased(void* fn, Context& ctx, std::span<const T* const> args,
-                            std::optional<T>& out) {
-    invoke(*static_cast<F*>(fn), ctx, args, out);
-  }
-  static std::coroutine_handle<> start_coroutine_erased(void* fn, const Context& ctx,
-                                                        std::span<const T* const> args,
-                                                        std::optional<T>& out,
-                                                        const CoroutineDone& done) {
-    return start(*static_cast<F*>(fn), ctx, args, out, done);
-  }
 };
 
-/// The operations of one callable type, shared by every TaskFn holding one.
+/// The operations of one callable type, shared by every TaskFn holding one. `fn` is the
+/// TaskFn's storage: the callable itself, or a shared_ptr to it when `shared` is true.
+/// `start_coroutine` is null for plain callables: one driver per T serves them all
+/// (start_plain), so a plain callable instantiates no coroutine of its own.
 template <class T>
 struct TaskFnOps {
   void (*invoke)(void* fn, Context& ctx, std::span<const T* const> args, std::optional<T>& out);
@@ -562,18 +540,78 @@ struct TaskFnOps {
                                              std::span<const T* const> args, std::optional<T>& out,
                                              const CoroutineDone& done);
   bool is_coroutine;
+  bool shared;
 };
 
-template <class F, class T>
-inline constexpr TaskFnOps<T> task_fn_ops{&TaskCall<F, T>::invoke_erased,
-                                          &TaskCall<F, T>::start_coroutine_erased,
-                                          Shape<F, T>::is_coroutine};
+/// Bytes of a TaskFn's inline storage: a shared_ptr, or a small callable in its place.
+inline constexpr std::size_t kTaskFnStorage = sizeof(std::shared_ptr<void>);
 
-/// Stateless callables and function pointers are stored inside the TaskFn: calling them
-/// then touches no other memory. Everything else is shared on the heap.
-template <class F>
-inline constexpr bool stored_inline_v = (std::is_empty_v<F> ||
-                                         std::is_pointer_v<F>)&&std::is_trivially_copyable_v<F> &&
-                                        sizeof(F) <= sizeof(void*) && alignof(F) <= alignof(void*);
+template <class F, class Params, bool WithContext>
+inline constexpr bool const_invocable_v = false;
+template <class F, class... P>
+inline constexpr bool const_invocable_v<F, std::tuple<P...>, false> =
+    std::is_invocable_v<const F&, P...>;
+template <class F, class... P>
+inline constexpr bool const_invocable_v<F, std::tuple<P...>, true> =
+    std::is_invocable_v<const F&, Context&, P...>;
+
+/// A small callable that is trivially copyable and callable as const is stored inside the
+/// TaskFn: for it, sharing one object and copying it cannot be told apart, so calling it
+/// touches no other memory. Anything else (a mutable lambda, a std::function, a big capture)
+/// is shared on the heap, so copies of a TaskFn share its state like Python function objects.
+template <class F, class T>
+inline constexpr bool stored_inline_v =
+    std::is_trivially_copyable_v<F> && sizeof(F) <= kTaskFnStorage &&
+    alignof(F) <= alignof(std::shared_ptr<void>) &&
+    const_invocable_v<F, typename Shape<F, T>::params, Shape<F, T>::has_context>;
+
+template <class F, bool Shared>
+F& stored_callable(void* storage) noexcept {
+  if constexpr (Shared) {
+    return *static_cast<F*>(static_cast<std::shared_ptr<void>*>(storage)->get());
+  } else {
+    return *static_cast<F*>(storage);
+  }
+}
+
+template <class F, class T, bool Shared>
+void invoke_stored(void* storage, Context& ctx, std::span<const T* const> args,
+                   std::optional<T>& out) {
+  TaskCall<F, T>::invoke(stored_callable<F, Shared>(storage), ctx, args, out);
+}
+
+template <class F, class T, bool Shared>
+std::coroutine_handle<> start_stored(void* storage, const Context& ctx,
+                                     std::span<const T* const> args, std::optional<T>& out,
+                                     const CoroutineDone& done) {
+  return TaskCall<F, T>::start(stored_callable<F, Shared>(storage), ctx, args, out, done);
+}
+
+template <class F, class T, bool Shared>
+constexpr TaskFnOps<T> make_task_fn_ops() noexcept {
+  if constexpr (Shape<F, T>::is_coroutine) {
+    return {&invoke_stored<F, T, Shared>, &start_stored<F, T, Shared>, true, Shared};
+  } else {
+    return {&invoke_stored<F, T, Shared>, nullptr, false, Shared};
+  }
+}
+
+template <class F, class T, bool Shared = !stored_inline_v<F, T>>
+inline constexpr TaskFnOps<T> task_fn_ops = make_task_fn_ops<F, T, Shared>();
+
+/// The coroutine that runs a plain (non-coroutine) task for a coroutine executor: calls it
+/// through its table and reports to `done`. One per T, shared by every plain callable.
+template <class T>
+TaskDriver drive_plain(const TaskFnOps<T>* ops, void* storage, Context ctx,
+                       std::span<const T* const> args, std::optional<T>& out, CoroutineDone done) {
+  std::exception_ptr error;
+  try {
+    ops->invoke(storage, ctx, args, out);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  done(error);
+  co_return;
+}
 
 }  // namespace taskmap::detail

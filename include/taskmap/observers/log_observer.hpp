@@ -127,12 +127,14 @@ class LogObserver : public Observer {
   /// The options it was made with.
   [[nodiscard]] const LogOptions& options() const noexcept { return options_; }
 
+  // Overrides are declared inline: otherwise one would be the key function, and every file
+  // including this header would emit the vtable and the code of every override.
   /// Writes the `starting run:` line. Throws: Error when the write fails.
-  void on_run_start(const RunInfo& run) override;
+  inline void on_run_start(const RunInfo& run) override;
   /// Writes the event's line. Throws: Error when the write fails, which ends the run.
-  void on_event(const TaskEvent& event) override;
+  inline void on_event(const TaskEvent& event) override;
   /// Writes the `finished run:` line. Throws: Error when the write fails.
-  void on_run_end(const RunInfo& run, const RunSummary& summary) override;
+  inline void on_run_end(const RunInfo& run, const RunSummary& summary) override;
 
  private:
   [[nodiscard]] bool wants(LogLevel level) const noexcept { return level >= options_.level; }

@@ -64,8 +64,10 @@ class ProgressObserver : public Observer {
  public:
   /// Throws: Error when the stream is null or an interval is not positive.
   explicit ProgressObserver(ProgressOptions options = {});
+  // Overrides are declared inline: otherwise one would be the key function, and every file
+  // including this header would emit the vtable and the code of every override.
   /// Stops the ticker of a run that ended by an exception.
-  ~ProgressObserver() override;
+  inline ~ProgressObserver() override;
   ProgressObserver(const ProgressObserver&) = delete;
   ProgressObserver& operator=(const ProgressObserver&) = delete;
 
@@ -74,11 +76,11 @@ class ProgressObserver : public Observer {
 
   /// Resets the counts and starts the ticker. Throws: std::system_error when no thread
   /// can be started.
-  void on_run_start(const RunInfo& run) override;
+  inline void on_run_start(const RunInfo& run) override;
   /// Counts the event.
-  void on_event(const TaskEvent& event) noexcept override;
+  inline void on_event(const TaskEvent& event) noexcept override;
   /// Stops the ticker and writes the final line.
-  void on_run_end(const RunInfo& run, const RunSummary& summary) override;
+  inline void on_run_end(const RunInfo& run, const RunSummary& summary) override;
 
  private:
   void stop_ticker() noexcept;

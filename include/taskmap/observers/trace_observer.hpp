@@ -53,19 +53,21 @@ class TraceObserver : public Observer {
   /// Writes an empty trace to `path` at once, so a bad path is reported before any run.
   /// Throws: Error naming the path when the file cannot be written.
   explicit TraceObserver(std::filesystem::path path);
+  // Overrides are declared inline: otherwise one would be the key function, and every file
+  // including this header would emit the vtable and the code of every override.
   /// Writes the file if a run ended without `on_run_end` (an exception); errors are ignored.
-  ~TraceObserver() override;
+  inline ~TraceObserver() override;
   TraceObserver(const TraceObserver&) = delete;
   TraceObserver& operator=(const TraceObserver&) = delete;
 
   /// The trace file.
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
 
-  void on_run_start(const RunInfo& run) override;
+  inline void on_run_start(const RunInfo& run) override;
   /// Buffers the event (queued events are not recorded).
-  void on_event(const TaskEvent& event) override;
+  inline void on_event(const TaskEvent& event) override;
   /// Rewrites the file. Throws: Error naming the path when it cannot be written.
-  void on_run_end(const RunInfo& run, const RunSummary& summary) override;
+  inline void on_run_end(const RunInfo& run, const RunSummary& summary) override;
 
  private:
   struct Record {
