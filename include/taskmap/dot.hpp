@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "taskmap/detail/append_format.hpp"
 #include "taskmap/detail/describe_exception.hpp"
 #include "taskmap/detail/utf8_escape.hpp"
 #include "taskmap/graph.hpp"
@@ -115,10 +116,11 @@ std::string to_dot(const TaskGraph<T>& graph, const DotOptions& options) {
   std::string out = "digraph ";
   detail::append_dot_id(out, g.name);
   out += " {\n";
-  fmt::format_to(std::back_inserter(out),
-                 "  graph [rankdir={}, charset=\"UTF-8\", fontname=\"Helvetica\", labelloc=t, "
-                 "label=",
-                 detail::rankdir_name(options.rankdir));
+  detail::append_format(
+      out,
+      "  graph [rankdir={}, charset=\"UTF-8\", fontname=\"Helvetica\", labelloc=t, "
+      "label=",
+      detail::rankdir_name(options.rankdir));
   detail::append_dot_label(out, g.name);
   out += "];\n";
   out +=
@@ -140,15 +142,14 @@ std::string to_dot(const TaskGraph<T>& graph, const DotOptions& options) {
     constexpr auto kStatuses = static_cast<std::uint8_t>(TaskStatus::cancelled) + 1;
     for (std::uint8_t s = 0; s < kStatuses; ++s) {
       const auto status = static_cast<TaskStatus>(s);
-      fmt::format_to(std::back_inserter(out),
-                     "    \"\\legend:{0}\" [label=\"{0}\", fillcolor=\"{1}\"];\n",
-                     to_string(status), status_colour(status));
+      detail::append_format(out, "    \"\\legend:{0}\" [label=\"{0}\", fillcolor=\"{1}\"];\n",
+                            to_string(status), status_colour(status));
     }
     if (rows) out += "    }\n";
     out += "    edge [style=invis];\n   ";
     for (std::uint8_t s = 0; s < kStatuses; ++s) {
-      fmt::format_to(std::back_inserter(out), "{} \"\\legend:{}\"", s == 0 ? "" : " ->",
-                     to_string(static_cast<TaskStatus>(s)));
+      detail::append_format(out, "{} \"\\legend:{}\"", s == 0 ? "" : " ->",
+                            to_string(static_cast<TaskStatus>(s)));
     }
     out += ";\n";
     out += "  }\n";
@@ -160,7 +161,7 @@ std::string to_dot(const TaskGraph<T>& graph, const DotOptions& options) {
     detail::append_dot_id(out, g.names[task]);
     out += " [label=";
     detail::append_dot_label(out, g.names[task]);
-    fmt::format_to(std::back_inserter(out), ", fillcolor=\"{}\", tooltip=", status_colour(status));
+    detail::append_format(out, ", fillcolor=\"{}\", tooltip=", status_colour(status));
     std::string tooltip(to_string(status));
     if (g.errors[task] && (status == TaskStatus::failed || status == TaskStatus::skipped)) {
       tooltip += ": ";

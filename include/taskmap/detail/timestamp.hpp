@@ -7,6 +7,8 @@
 
 #include <fmt/format.h>
 
+#include "taskmap/detail/append_format.hpp"
+
 namespace taskmap::detail {
 
 /// Appends `time` as ISO 8601 UTC with microseconds: 2026-11-22T04:51:33.123456Z.
@@ -16,10 +18,10 @@ inline void append_timestamp(fmt::memory_buffer& out, std::chrono::system_clock:
   const auto day = floor<days>(micros);
   const year_month_day date{day};
   const hh_mm_ss<microseconds> clock{micros - day};
-  fmt::format_to(fmt::appender(out), "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
-                 static_cast<int>(date.year()), static_cast<unsigned>(date.month()),
-                 static_cast<unsigned>(date.day()), clock.hours().count(), clock.minutes().count(),
-                 clock.seconds().count(), clock.subseconds().count());
+  append_format(out, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", static_cast<int>(date.year()),
+                static_cast<unsigned>(date.month()), static_cast<unsigned>(date.day()),
+                clock.hours().count(), clock.minutes().count(), clock.seconds().count(),
+                clock.subseconds().count());
 }
 
 /// True when `text` has the shape append_timestamp writes (years 0000 to 9999).

@@ -11,6 +11,8 @@
 
 #include <fmt/format.h>
 
+#include "taskmap/detail/append_format.hpp"
+
 namespace taskmap::detail {
 
 /// U+FFFD, the replacement character, in UTF-8.
@@ -117,7 +119,7 @@ inline void append_dot_id(std::string& out, std::string_view name) {
         } else if (c == '\r') {
           out += "\\r";
         } else if (!ascii || c < 0x20 || c == 0x7F) {
-          fmt::format_to(std::back_inserter(out), "\\x{:02x}", c);
+          append_format(out, "\\x{:02x}", c);
         } else {
           out += static_cast<char>(c);
         }

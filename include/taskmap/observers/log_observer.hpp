@@ -22,6 +22,7 @@
 
 #include <fmt/format.h>
 
+#include "taskmap/detail/append_format.hpp"
 #include "taskmap/detail/describe_exception.hpp"
 #include "taskmap/detail/line_escape.hpp"
 #include "taskmap/detail/timestamp.hpp"
@@ -419,7 +420,7 @@ inline void LogObserver::begin_line(fmt::memory_buffer& out,
   detail::append_timestamp(out, time);
   detail::append_text(out, " - ");
   detail::append_escaped(out, graph, /*hide_separator=*/true);
-  fmt::format_to(fmt::appender(out), " - {} - worker {}: ", to_string(level), worker);
+  detail::append_format(out, " - {} - worker {}: ", to_string(level), worker);
 }
 
 inline void LogObserver::on_run_start(const RunInfo& run) {
@@ -436,8 +437,8 @@ inline void LogObserver::on_run_start(const RunInfo& run) {
   if (!wants(verb.level)) return;
   fmt::memory_buffer line;
   begin_line(line, std::chrono::system_clock::now(), run.graph, verb.level, 0);
-  fmt::format_to(fmt::appender(line), "{}{} of {} tasks on {} workers\n", verb.prefix, run.pending,
-                 run.tasks, run.workers);
+  detail::append_format(line, "{}{} of {} tasks on {} workers\n", verb.prefix, run.pending,
+                        run.tasks, run.workers);
   write(line);
 }
 
@@ -475,10 +476,9 @@ inline void LogObserver::on_run_end(const RunInfo& run, const RunSummary& summar
   if (!wants(verb.level)) return;
   fmt::memory_buffer line;
   begin_line(line, std::chrono::system_clock::now(), run.graph, verb.level, 0);
-  fmt::format_to(fmt::appender(line),
-                 "{}{} succeeded, {} failed, {} skipped, {} cancelled in {:.3f} s\n", verb.prefix,
-                 summary.succeeded, summary.failed, summary.skipped, summary.cancelled,
-                 std::chrono::duration<double>(summary.elapsed).count());
+  detail::append_format(line, "{}{} succeeded, {} failed, {} skipped, {} cancelled in {:.3f} s\n",
+                        verb.prefix, summary.succeeded, summary.failed, summary.skipped,
+                        summary.cancelled, std::chrono::duration<double>(summary.elapsed).count());
   write(line);
 }
 

@@ -19,6 +19,7 @@
 
 #include <fmt/format.h>
 
+#include "taskmap/detail/append_format.hpp"
 #include "taskmap/detail/line_escape.hpp"
 #include "taskmap/errors.hpp"
 #include "taskmap/observer.hpp"
@@ -131,9 +132,9 @@ inline bool is_terminal(std::FILE* stream) noexcept {
 inline void append_duration(fmt::memory_buffer& out, double seconds) {
   const auto total = static_cast<long long>(std::llround(std::max(0.0, seconds)));
   if (total >= 3600) {
-    fmt::format_to(fmt::appender(out), "{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60);
+    detail::append_format(out, "{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60);
   } else {
-    fmt::format_to(fmt::appender(out), "{}:{:02}", total / 60, total % 60);
+    detail::append_format(out, "{}:{:02}", total / 60, total % 60);
   }
 }
 
@@ -226,12 +227,12 @@ inline void ProgressObserver::on_run_end(const RunInfo& run, const RunSummary& s
   const double seconds = std::chrono::duration<double>(summary.elapsed).count();
   fmt::memory_buffer line;
   if (terminal_) line.push_back('\r');
-  fmt::format_to(fmt::appender(line),
-                 "{}: {}/{} tasks done in {:.1f} s: {} succeeded, {} failed, {} skipped, {} "
-                 "cancelled ({:.1f} tasks/s)",
-                 graph_, done, run.pending, seconds, summary.succeeded, summary.failed,
-                 summary.skipped, summary.cancelled,
-                 seconds > 0 ? static_cast<double>(done) / seconds : 0.0);
+  detail::append_format(line,
+                        "{}: {}/{} tasks done in {:.1f} s: {} succeeded, {} failed, {} skipped, {} "
+                        "cancelled ({:.1f} tasks/s)",
+                        graph_, done, run.pending, seconds, summary.succeeded, summary.failed,
+                        summary.skipped, summary.cancelled,
+                        seconds > 0 ? static_cast<double>(done) / seconds : 0.0);
   const std::size_t width = line.size() - (terminal_ ? 1 : 0);
   if (terminal_ && width < drawn_width_) {
     for (std::size_t i = width; i < drawn_width_; ++i) line.push_back(' ');
@@ -290,12 +291,12 @@ inline void ProgressObserver::draw_progress() {
   if (terminal_) {
     constexpr std::size_t bar = 20;
     const std::size_t filled = total_ == 0 ? bar : std::min(bar, done * bar / total_);
-    fmt::format_to(fmt::appender(line), "\r{} [{:#<{}}{:-<{}}] {}/{} {:3}% | {} running",
-                   detail::shorten(graph_, 24), "", filled, "", bar - filled, done, total_, percent,
-                   running);
-    if (failed != 0) fmt::format_to(fmt::appender(line), " | {} failed", failed);
-    if (skipped != 0) fmt::format_to(fmt::appender(line), " | {} skipped", skipped);
-    fmt::format_to(fmt::appender(line), " | {:.1f} tasks/s | ", rate);
+    detail::append_format(line, "\r{} [{:#<{}}{:-<{}}] {}/{} {:3}% | {} running",
+                          detail::shorten(graph_, 24), "", filled, "", bar - filled, done, total_,
+                          percent, running);
+    if (failed != 0) detail::append_format(line, " | {} failed", failed);
+    if (skipped != 0) detail::append_format(line, " | {} skipped", skipped);
+    detail::append_format(line, " | {:.1f} tasks/s | ", rate);
     detail::append_duration(line, elapsed);
     detail::append_text(line, " | ETA ");
     append_eta();
@@ -304,10 +305,10 @@ inline void ProgressObserver::draw_progress() {
     drawn_width_ = width;
     line_open_ = true;
   } else {
-    fmt::format_to(fmt::appender(line),
-                   "{}: {}/{} tasks done ({}%), {} running, {} failed, {} skipped, {:.1f} "
-                   "tasks/s, elapsed ",
-                   graph_, done, total_, percent, running, failed, skipped, rate);
+    detail::append_format(line,
+                          "{}: {}/{} tasks done ({}%), {} running, {} failed, {} skipped, {:.1f} "
+                          "tasks/s, elapsed ",
+                          graph_, done, total_, percent, running, failed, skipped, rate);
     detail::append_duration(line, elapsed);
     detail::append_text(line, ", ETA ");
     append_eta();

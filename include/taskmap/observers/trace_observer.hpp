@@ -23,6 +23,7 @@
 
 #include <fmt/format.h>
 
+#include "taskmap/detail/append_format.hpp"
 #include "taskmap/detail/describe_exception.hpp"
 #include "taskmap/detail/utf8_escape.hpp"
 #include "taskmap/errors.hpp"
@@ -126,7 +127,7 @@ inline void append_micros(std::string& out, std::int64_t ns) {
     out += '-';
     ns = -ns;
   }
-  fmt::format_to(std::back_inserter(out), "{}.{:03}", ns / 1000, ns % 1000);
+  detail::append_format(out, "{}.{:03}", ns / 1000, ns % 1000);
 }
 
 }  // namespace detail
@@ -251,16 +252,16 @@ inline void TraceObserver::record_run(const ActiveRun& run, std::vector<Record> 
   std::string meta;
   auto metadata = [&](std::string_view name, std::size_t tid, std::string_view key,
                       auto&& append_value) {
-    fmt::format_to(std::back_inserter(meta),
-                   "{{\"name\":\"{}\",\"ph\":\"M\",\"pid\":{},\"tid\":{},", name, pid, tid);
-    fmt::format_to(std::back_inserter(meta), "\"args\":{{\"{}\":", key);
+    detail::append_format(meta, "{{\"name\":\"{}\",\"ph\":\"M\",\"pid\":{},\"tid\":{},", name, pid,
+                          tid);
+    detail::append_format(meta, "\"args\":{{\"{}\":", key);
     append_value(meta);
     meta += "}},\n";
   };
   metadata("process_name", 0, "name",
            [&](std::string& out) { detail::append_json_string(out, run.graph); });
   metadata("process_sort_index", 0, "sort_index",
-           [&](std::string& out) { fmt::format_to(std::back_inserter(out), "{}", pid); });
+           [&](std::string& out) { detail::append_format(out, "{}", pid); });
   const std::string label =
       summary != nullptr
           ? fmt::format("run {}: {} succeeded, {} failed, {} skipped, {} cancelled", run.number,
@@ -273,11 +274,10 @@ inline void TraceObserver::record_run(const ActiveRun& run, std::vector<Record> 
   for (std::size_t w = 0; w < std::max<std::size_t>(run.workers, 1); ++w) workers.insert(w);
   for (const Record& r : records) workers.insert(r.worker);
   for (const std::size_t w : workers) {
-    metadata("thread_name", w, "name", [&](std::string& out) {
-      fmt::format_to(std::back_inserter(out), "\"worker {}\"", w);
-    });
+    metadata("thread_name", w, "name",
+             [&](std::string& out) { detail::append_format(out, "\"worker {}\"", w); });
     metadata("thread_sort_index", w, "sort_index",
-             [&](std::string& out) { fmt::format_to(std::back_inserter(out), "{}", w); });
+             [&](std::string& out) { detail::append_format(out, "{}", w); });
   }
 
   // Pair each task's end with its start by name: a task runs at most once per run, and its
@@ -291,7 +291,7 @@ inline void TraceObserver::record_run(const ActiveRun& run, std::vector<Record> 
                  std::string_view status, std::string_view cname, const Record* last) {
     std::string e = "{\"name\":";
     detail::append_json_string(e, first.task);
-    fmt::format_to(std::back_inserter(e), ",\"cat\":\"task\",\"ph\":\"{}\",", phase);
+    detail::append_format(e, ",\"cat\":\"task\",\"ph\":\"{}\",", phase);
     if (phase == "i") e += "\"s\":\"t\",";
     e += "\"ts\":";
     detail::append_micros(e, first.time - epoch_);
@@ -299,16 +299,16 @@ inline void TraceObserver::record_run(const ActiveRun& run, std::vector<Record> 
       e += ",\"dur\":";
       detail::append_micros(e, std::max<std::int64_t>(duration, 0));
     }
-    fmt::format_to(std::back_inserter(e), ",\"pid\":{},\"tid\":{},", pid, first.worker);
-    if (!cname.empty()) fmt::format_to(std::back_inserter(e), "\"cname\":\"{}\",", cname);
-    fmt::format_to(std::back_inserter(e), "\"args\":{{\"status\":\"{}\"", status);
+    detail::append_format(e, ",\"pid\":{},\"tid\":{},", pid, first.worker);
+    if (!cname.empty()) detail::append_format(e, "\"cname\":\"{}\",", cname);
+    detail::append_format(e, "\"args\":{{\"status\":\"{}\"", status);
     const Record& ended = last != nullptr ? *last : first;
     if (ended.error) {
       e += ",\"error\":";
       detail::append_json_string(e, detail::describe_exception(ended.error));
     }
     if (last != nullptr && last->worker != first.worker) {
-      fmt::format_to(std::back_inserter(e), ",\"ended_on_worker\":{}", last->worker);
+      detail::append_format(e, ",\"ended_on_worker\":{}", last->worker);
     }
     e += "}}";
     events.emplace_back(first.time, std::move(e));
