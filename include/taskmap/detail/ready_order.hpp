@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "taskmap/detail/inlining.hpp"
@@ -42,7 +44,9 @@ class ReadyTasks {
     if (ordered_) {
       heap_.reserve(capacity);
     } else {
-      fifo_.resize(std::max<std::size_t>(capacity, 1));
+      // Left uninitialised: zeroing it would be one more pass over a big graph per run.
+      capacity_ = std::max<std::size_t>(capacity, 1);
+      fifo_.reset(new TaskId[capacity_]);
     }
   }
 
@@ -50,7 +54,7 @@ class ReadyTasks {
     if (!ordered_) {
       // A plain store on the per-task path; growing is rare (a parked group member queued
       // again) and stays out of line.
-      if (tail_ == fifo_.size()) grow_fifo();
+      if (tail_ == capacity_) grow_fifo();
       fifo_[tail_++] = task;
       return;
     }
@@ -86,7 +90,14 @@ class ReadyTasks {
   }
 
  private:
-  TASKMAP_DETAIL_NOINLINE void grow_fifo() { fifo_.resize(fifo_.size() * 2); }
+  TASKMAP_DETAIL_NOINLINE void grow_fifo() {
+    std::unique_ptr<TaskId[]> bigger(new TaskId[capacity_ * 2]);
+    std::copy(fifo_.get() + head_, fifo_.get() + tail_, bigger.get());
+    tail_ -= head_;
+    head_ = 0;
+    capacity_ *= 2;
+    fifo_ = std::move(bigger);
+  }
 
   struct Entry {
     TaskId task;
@@ -103,7 +114,8 @@ class ReadyTasks {
 
   OrderHints hints_;
   bool ordered_;
-  std::vector<TaskId> fifo_;  // queued tasks are fifo_[head_, tail_)
+  std::unique_ptr<TaskId[]> fifo_;  // queued tasks are fifo_[head_, tail_)
+  std::size_t capacity_ = 0;
   std::size_t head_ = 0;
   std::size_t tail_ = 0;
   std::vector<Entry> heap_;

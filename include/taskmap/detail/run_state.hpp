@@ -102,7 +102,9 @@ void prepare_run(GraphState<T>& graph, std::vector<std::uint32_t>& waiting,
   graph.ensure_children();
   const std::size_t n = graph.size();
   waiting.assign(n, kNotWaiting);
-  ready.reserve(ready.size() + n);
+  // Sized for every task and trimmed at the end: the loop only stores.
+  std::size_t ready_count = ready.size();
+  ready.resize(ready_count + n);
   std::vector<std::uint32_t> doomed;  // (task, failed-or-skipped dependency) pairs
   for (std::uint32_t task = 0; task < n; ++task) {
     TaskStatus& status = graph.status[task];
@@ -123,9 +125,10 @@ void prepare_run(GraphState<T>& graph, std::vector<std::uint32_t>& waiting,
       doomed.push_back(doomed_by);
     } else {
       waiting[task] = count;
-      if (count == 0) ready.push_back(task);
+      if (count == 0) ready[ready_count++] = task;
     }
   }
+  ready.resize(ready_count);
   std::vector<std::uint32_t> stack;
   for (std::size_t i = 0; i < doomed.size(); i += 2) {
     const std::uint32_t task = doomed[i];
