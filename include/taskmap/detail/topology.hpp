@@ -89,6 +89,11 @@ namespace taskmap::detail {
 template <class T>
 void renumber(GraphState<T>& graph, const std::vector<std::uint32_t>& order) {
   const std::size_t n = graph.size();
+  // Already in that order (tasks listed dependencies first, or without dependencies): every
+  // permutation below would be the identity, and at a million tasks it touches ~100 MB.
+  bool identity = true;
+  for (std::uint32_t i = 0; i < n && identity; ++i) identity = order[i] == i;
+  if (identity) return;
   std::vector<std::uint32_t> new_id(n);
   for (std::uint32_t i = 0; i < n; ++i) new_id[order[i]] = i;
   auto permute = [&](auto& values) {
