@@ -49,6 +49,12 @@ inline constexpr std::size_t kMaxTasks = std::numeric_limits<std::uint32_t>::max
 /// of a big graph's index (far larger than the caches) overlap instead of queueing.
 inline constexpr std::size_t kLookupAhead = 16;
 
+/// A container whose keys cannot repeat: its insert says whether it inserted.
+template <class C>
+concept UniqueKeys = requires(C& container, const typename C::value_type& value) {
+  {container.insert(value).second};
+};
+
 /// How the build may read one input range `R` (as forwarded: an lvalue reference type for
 /// an lvalue range).
 template <class R>
@@ -63,10 +69,7 @@ struct InputRange {
   static constexpr bool stable =
       std::is_lvalue_reference_v<Reference> && std::ranges::forward_range<R>;
   /// True when the keys cannot repeat (a map or set with unique keys).
-  static constexpr bool unique_keys =
-      requires(std::remove_cvref_t<R> & r, const typename std::remove_cvref_t<R>::value_type& v) {
-    {r.insert(v).second};
-  };
+  static constexpr bool unique_keys = UniqueKeys<std::remove_cvref_t<R>>;
 };
 
 /// The element's part `I`, moved from when the range allows it.
