@@ -9,6 +9,11 @@
 //   BM_build/<shape>                   fill the two maps + create_graph (counters split it:
 //                                      maps_ns_per_task, create_ns_per_task)
 //   BM_build_stateless/<shape>         the same with stateless positional lambdas
+//   BM_build_pairs/<shape>             the cheapest input: fresh std::vectors of (name,
+//                                      function) and (name, dependency names) pairs, reserved
+//                                      and filled with emplace_back in one loop (the same
+//                                      capturing tasks), moved into create_graph and destroyed
+//                                      inside the timed region
 //   BM_one_pass/<shape>                baseline: the same maps + one_pass_build (the plain
 //                                      one-pass build of the target)
 //   BM_naive_build/<shape>             baseline: std::function maps + dependency map, then
@@ -32,6 +37,9 @@
 // is untimed. Results, and for capturing tasks the state every task wrote, are checked
 // after each benchmark's first iteration.
 //
+// The build rows also run on 10,000 independent tasks (`<family>/independent_10k`), where
+// everything the build touches fits in the caches, next to the 1,000,000 of `independent`.
+//
 // Counters: `tasks` (tasks per iteration) and `ns_per_task`; build rows also
 // `maps_ns_per_task` and `create_ns_per_task`. bench/report.py turns the JSON output into
 // the tables of docs/benchmarks.md.
@@ -41,6 +49,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <utility>
@@ -148,11 +158,68 @@ class SplitTimes {
   double build_ = 0;
 };
 
-enum class Build { capturing, stateless, one_pass };
+/// The shape of the `independent_10k` build rows.
+ShapeData& ten_thousand_independent() {
+  static ShapeData data(bench::independent(10'000));
+  return data;
+}
 
-/// Fills fresh maps the user's way, then builds (create_graph or the one-pass baseline).
-void BM_build(benchmark::State& state, ShapeId id, Build build) {
-  ShapeData& data = data_for(id);
+enum class Build { capturing, stateless, one_pass, pairs };
+
+using FuncPairs = std::vector<std::pair<std::string, taskmap::TaskFn<int>>>;
+using DepPairs = std::vector<std::pair<std::string, std::vector<std::string>>>;
+
+/// Fills fresh vectors of pairs the way the README recommends for big graphs: reserve, then
+/// one loop of emplace_back with the same capturing tasks as fill_user_maps.
+void fill_user_pairs(const bench::Shape& s, bench::Sink& sink, FuncPairs& funcs, DepPairs& deps) {
+  funcs.reserve(s.size());
+  deps.reserve(s.size());
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    funcs.emplace_back(s.names[i],
+                       bench::capturing_task(s.deps[i].size(), &sink[i], static_cast<int>(i)));
+    std::vector<std::string> names;
+    names.reserve(s.deps[i].size());
+    for (const std::uint32_t d : s.deps[i]) names.push_back(s.names[d]);
+    deps.emplace_back(s.names[i], std::move(names));
+  }
+}
+
+/// BM_build from vectors of pairs; the vectors are destroyed inside the timed region, as the
+/// maps moved into create_graph are.
+void build_from_pairs(benchmark::State& state, ShapeData& data) {
+  const bench::Shape& shape = data.shape();
+  bench::Timer timer(state);
+  SplitTimes split;
+  for (auto _ : state) {
+    timer.start();
+    const Clock::time_point start = Clock::now();
+    Clock::time_point maps_done;
+    std::optional<taskmap::TaskGraph<int>> g;
+    {
+      FuncPairs funcs;
+      DepPairs deps;
+      fill_user_pairs(shape, data.sink(), funcs, deps);
+      maps_done = Clock::now();
+      g.emplace(taskmap::create_graph<int>(std::move(funcs), std::move(deps)));
+    }
+    split.add(start, maps_done, Clock::now());
+    timer.stop();
+    benchmark::DoNotOptimize(*g);
+    if (g->size() != data.size()) {
+      state.SkipWithError("build: wrong size");
+      break;
+    }
+  }
+  timer.report_per_task(data.size());
+  split.report(state, data.size());
+}
+
+/// Fills fresh inputs the user's way, then builds (create_graph or the one-pass baseline).
+void build_rows(benchmark::State& state, ShapeData& data, Build build) {
+  if (build == Build::pairs) {
+    build_from_pairs(state, data);
+    return;
+  }
   const bench::Shape& shape = data.shape();
   bench::Sink& sink = data.sink();
   bench::Timer timer(state);
@@ -189,6 +256,14 @@ void BM_build(benchmark::State& state, ShapeId id, Build build) {
   }
   timer.report_per_task(data.size());
   split.report(state, data.size());
+}
+
+void BM_build(benchmark::State& state, ShapeId id, Build build) {
+  build_rows(state, data_for(id), build);
+}
+
+void BM_build_10k(benchmark::State& state, Build build) {
+  build_rows(state, ten_thousand_independent(), build);
 }
 
 void BM_naive_build(benchmark::State& state, ShapeId id) {
@@ -306,8 +381,15 @@ void register_all() {
     b->UseManualTime()->Unit(benchmark::kMillisecond);
   };
   using Tasks = ShapeData::Tasks;
+  for (const auto& [family, build] :
+       {std::pair{"BM_build", Build::capturing}, std::pair{"BM_build_pairs", Build::pairs},
+        std::pair{"BM_one_pass", Build::one_pass}}) {
+    common(benchmark::RegisterBenchmark((std::string(family) + "/independent_10k").c_str(),
+                                        BM_build_10k, build));
+  }
   for (const ShapeId id : bench::all_shapes) {
     common(bench::register_on_shape("BM_build", id, BM_build, Build::capturing));
+    common(bench::register_on_shape("BM_build_pairs", id, BM_build, Build::pairs));
     common(bench::register_on_shape("BM_one_pass", id, BM_build, Build::one_pass));
     common(bench::register_on_shape("BM_naive_build", id, BM_naive_build));
     common(bench::register_on_shape("BM_build_stateless", id, BM_build, Build::stateless));

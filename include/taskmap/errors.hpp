@@ -85,7 +85,8 @@ class UnknownTaskError : public TaskListError {
   using TaskListError::TaskListError;
 };
 
-/// `TaskGraph::add_task` was given a name the graph already has.
+/// A task name given twice: `TaskGraph::add_task` was given a name the graph already has, or
+/// create_graph's ranges of pairs list a task twice or give a name two functions.
 class DuplicateTaskError : public TaskListError {
  public:
   using TaskListError::TaskListError;

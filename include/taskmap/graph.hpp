@@ -3,15 +3,18 @@
 /// TaskGraph<T>, create_graph and everything that inspects a graph.
 
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <initializer_list>
 #include <limits>
+#include <ranges>
 #include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <unordered_set>
 #include <utility>
@@ -40,6 +43,25 @@ using DependencyMap = std::unordered_map<std::string, std::vector<std::string>>;
 /// Task name -> value.
 template <class T>
 using ResultMap = std::unordered_map<std::string, T>;
+
+/// An input range of (name, function) pairs for create_graph, e.g.
+/// `std::vector<std::pair<std::string, TaskFn<T>>>` or a FuncMap<T>: each name converts to
+/// `std::string_view`, each function to TaskFn<T> (a lambda, a function pointer, a TaskFn...).
+template <class R, class T>
+concept TaskFunctionRange =
+    std::ranges::input_range<R> && detail::NamedPair<std::ranges::range_reference_t<R>> &&
+    std::convertible_to<detail::SecondOf<std::ranges::range_reference_t<R>>, TaskFn<T>>;
+
+/// An input range of (name, dependency names) pairs for create_graph, e.g.
+/// `std::vector<std::pair<std::string, std::vector<std::string>>>` or a DependencyMap: each
+/// name, and each element of each dependency list, converts to `std::string_view`.
+template <class R>
+concept DependencyRange =
+    std::ranges::input_range<R> && detail::NamedPair<std::ranges::range_reference_t<R>> &&
+    std::ranges::input_range<detail::SecondOf<std::ranges::range_reference_t<R>>> &&
+    std::convertible_to<
+        std::ranges::range_reference_t<detail::SecondOf<std::ranges::range_reference_t<R>>>,
+        std::string_view>;
 
 /// A list of task names. A std::vector<std::string> that also compares equal to a
 /// std::set or std::unordered_set holding the same names, for order-free checks.
@@ -191,13 +213,39 @@ template <class T>
 [[nodiscard]] TaskGraph<T> create_graph(FuncMap<T> funcs, DependencyMap deps,
                                         GraphOptions<T> opts = {});
 
+/// Builds and validates a graph from any range of (name, function) pairs and any range of
+/// (name, dependency names) pairs, such as vectors of pairs: the cheapest input for big
+/// graphs, as no map is built. The tasks are the names of `deps`, numbered in its order;
+/// functions for other names are ignored. Each range is walked once; an rvalue range that
+/// owns its elements (a moved-in vector) has its names and functions moved out. Either
+/// argument may also be a braced FuncMap / DependencyMap literal.
+/// Throws: DuplicateTaskError naming every task listed twice in `deps` or every name given
+/// two functions; then the errors of the map overload, in the same order.
+template <class T, class Funcs = FuncMap<T>, class Deps = DependencyMap>
+requires TaskFunctionRange<Funcs, T> && DependencyRange<Deps> &&
+    (!(std::same_as<std::remove_cvref_t<Funcs>, FuncMap<T>> &&
+       std::same_as<std::remove_cvref_t<Deps>, DependencyMap>))
+        [[nodiscard]] TaskGraph<T> create_graph(Funcs&& funcs, Deps&& deps,
+                                                GraphOptions<T> opts = {});
+
 // ---------------------------------------------------------------------------------------
 // Implementation
 
 template <class T>
 TaskGraph<T> create_graph(FuncMap<T> funcs, DependencyMap deps, GraphOptions<T> opts) {
   TaskGraph<T> graph(std::move(opts.name));
-  detail::build_graph(graph.state_, funcs, deps, opts);
+  detail::build_graph(graph.state_, std::move(funcs), std::move(deps), opts);
+  return graph;
+}
+
+template <class T, class Funcs, class Deps>
+requires TaskFunctionRange<Funcs, T> && DependencyRange<Deps> &&
+    (!(std::same_as<std::remove_cvref_t<Funcs>, FuncMap<T>> &&
+       std::same_as<std::remove_cvref_t<Deps>, DependencyMap>))
+        TaskGraph<T> create_graph(Funcs&& funcs, Deps&& deps, GraphOptions<T> opts) {
+  TaskGraph<T> graph(std::move(opts.name));
+  detail::build_graph(detail::GraphAccess::state(graph), std::forward<Funcs>(funcs),
+                      std::forward<Deps>(deps), opts);
   return graph;
 }
 

@@ -4,12 +4,18 @@
 // cycle check and renumbering. create_graph and TaskGraph::add_task are thin calls into here.
 
 #include <algorithm>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <functional>
 #include <limits>
+#include <ranges>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -23,58 +29,236 @@
 
 namespace taskmap::detail {
 
+/// A std::pair, std::tuple or std::array of two whose first part converts to a task name:
+/// an entry of create_graph's input ranges.
+template <class E>
+concept NamedPair = std::tuple_size<std::remove_cvref_t<E>>::value == 2 && requires(E& entry) {
+  { std::get<0>(entry) } -> std::convertible_to<std::string_view>;
+  std::get<1>(entry);
+};
+
+/// The second part of such an entry, as std::get gives it.
+template <class E>
+using SecondOf = decltype(std::get<1>(std::declval<E&>()));
+
 /// Most tasks a graph may hold: ids and counts stay far below the "no task" id.
 inline constexpr std::size_t kMaxTasks = std::numeric_limits<std::uint32_t>::max() / 2 - 1;
 
-/// Name lookups go in batches of this many: hash a batch and prefetch its slots, then probe;
-/// the batch's cache misses overlap (the index of a big graph is far larger than the caches).
-inline constexpr std::size_t kLookupBatch = 16;
+/// Name lookups run this many ahead of the one being resolved: the slot of lookup i + 16
+/// and the name of lookup i + 8 are being loaded while lookup i probes, so the cache misses
+/// of a big graph's index (far larger than the caches) overlap instead of queueing.
+inline constexpr std::size_t kLookupAhead = 16;
 
-/// Interns every task name (the keys of `deps`) in map order; returns the number of edges.
-/// Keys of a map are distinct, so every name is new.
-template <class T, class Deps>
-std::size_t intern_names(GraphState<T>& g, const Deps& deps) {
-  std::uint32_t hashes[kLookupBatch];
-  g.names.reserve(deps.size());
-  g.index.reserve(deps.size());
-  std::size_t edges = 0;
-  for (auto it = deps.begin(); it != deps.end();) {
-    const std::size_t first = g.names.size();
-    std::size_t count = 0;
-    for (; count < kLookupBatch && it != deps.end(); ++count, ++it) {
-      g.names.push_back(it->first);
-      edges += it->second.size();
-      hashes[count] = NameIndex::hash(g.names.back());
-      g.index.prefetch(hashes[count]);
-    }
-    for (std::size_t k = 0; k < count; ++k) {
-      g.index.insert_new_hashed(static_cast<std::uint32_t>(first + k), hashes[k]);
-    }
+/// A container whose keys cannot repeat: its insert says whether it inserted.
+template <class C>
+concept UniqueKeys = requires(C& container, const typename C::value_type& value) {
+  {container.insert(value).second};
+};
+
+/// How the build may read one input range `R` (as forwarded: an lvalue reference type for
+/// an lvalue range).
+template <class R>
+struct InputRange {
+  using Reference = std::ranges::range_reference_t<R>;
+  /// Elements may be moved from: the range yields rvalues, or it is an owning range (not a
+  /// view of someone else's elements) handed over as an rvalue.
+  static constexpr bool movable =
+      !std::is_lvalue_reference_v<Reference> ||
+      (!std::is_lvalue_reference_v<R> && !std::ranges::view<std::remove_cvref_t<R>>);
+  /// Elements stay where they are until the build ends, so pointers to them stay valid.
+  static constexpr bool stable =
+      std::is_lvalue_reference_v<Reference> && std::ranges::forward_range<R>;
+  /// True when the keys cannot repeat (a map or set with unique keys).
+  static constexpr bool unique_keys = UniqueKeys<std::remove_cvref_t<R>>;
+};
+
+/// The element's part `I`, moved from when the range allows it.
+template <std::size_t I, bool Move, class E>
+decltype(auto) part(E& entry) {
+  using std::get;
+  if constexpr (Move) {
+    return get<I>(std::move(entry));
+  } else {
+    return get<I>(entry);
   }
-  return edges;
 }
 
-/// Moves each task's function out of `funcs` (extra functions are ignored).
-/// Throws: MissingFunctionError naming every task without one.
-template <class T, class Funcs>
-void attach_functions(GraphState<T>& g, Funcs& funcs) {
-  g.funcs.resize(g.size());
-  std::uint32_t hashes[kLookupBatch];
-  typename Funcs::iterator batch[kLookupBatch];
-  for (auto it = funcs.begin(); it != funcs.end();) {
-    std::size_t count = 0;
-    for (; count < kLookupBatch && it != funcs.end(); ++count, ++it) {
-      batch[count] = it;
-      hashes[count] = NameIndex::hash(it->first);
-      g.index.prefetch(hashes[count]);
-    }
-    for (std::size_t k = 0; k < count; ++k) {
-      const TaskId id = g.index.find_hashed(batch[k]->first, hashes[k], g.names);
-      if (id != no_task) g.funcs[id] = std::move(batch[k]->second);
-    }
+/// A task name as the graph stores it: moved in when it comes as a `std::string` rvalue.
+template <class N>
+std::string to_name(N&& name) {
+  if constexpr (std::is_same_v<std::remove_cvref_t<N>, std::string>) {
+    return std::string(std::forward<N>(name));
+  } else {
+    return std::string(std::string_view(name));
   }
+}
+
+/// True when names read from the dependency lists of `Deps` stay valid until the build ends
+/// without being copied: the lists are held by the elements of a stable range, or their
+/// names are views (`std::string_view`, `const char*`) of strings the caller holds.
+template <class Deps>
+constexpr bool dependency_names_stable() {
+  using Inner = std::remove_reference_t<decltype(std::get<1>(
+      std::declval<std::ranges::range_reference_t<Deps>&>()))>;
+  using Name = std::ranges::range_reference_t<Inner>;
+  using Plain = std::remove_cvref_t<Name>;
+  return (InputRange<Deps>::stable && std::is_lvalue_reference_v<Name>) ||
+         std::is_same_v<Plain, std::string_view> || std::is_same_v<Plain, const char*> ||
+         std::is_same_v<Plain, char*>;
+}
+
+[[noreturn]] inline void throw_too_many(std::string_view graph, std::size_t tasks) {
+  throw GraphError(
+      fmt::format("graph '{}' has {} tasks; at most {} are supported", graph, tasks, kMaxTasks));
+}
+
+/// Throws DuplicateTaskError for `names` (any order, repeats allowed), sorted and unique.
+[[noreturn]] inline void throw_duplicates(std::string_view graph, std::string_view what,
+                                          std::vector<std::string> names) {
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::string message =
+      fmt::format("graph '{}': more than one {} for task(s) {}", graph, what, quoted_list(names));
+  throw DuplicateTaskError(std::move(message), std::move(names));
+}
+
+/// Walks `deps` once, in its order: task i is its i-th entry. Interns each name (in batches
+/// whose index slots are prefetched), fills dep_offsets, and leaves each dependency's hash in
+/// g.deps and its name in the returned views (into `deps`, or into `owned` when the range
+/// does not keep them); resolve_dependencies turns them into ids once every task is known.
+/// Throws: GraphError (too many tasks), DuplicateTaskError naming every repeated task.
+template <class T, class Deps>
+std::vector<std::string_view> intern_tasks(GraphState<T>& g, Deps&& deps,
+                                           std::deque<std::string>& owned) {
+  using In = InputRange<Deps>;
+  constexpr bool names_stable = dependency_names_stable<Deps>();
+  g.dep_offsets.assign(1, 0);
+  g.deps.clear();
+  std::vector<std::string_view> edge_names;
+  if constexpr (std::ranges::sized_range<Deps>) {
+    const auto n = static_cast<std::size_t>(std::ranges::size(deps));
+    if (n > kMaxTasks) throw_too_many(g.name, n);
+    g.names.reserve(n);
+    g.index.reserve(n);
+    g.dep_offsets.reserve(n + 1);
+    // Room for one dependency per task without regrowing; pages never written cost nothing.
+    g.deps.reserve(n);
+    edge_names.reserve(n);
+  }
+  std::vector<std::string> duplicates;
+  std::uint32_t hashes[kLookupAhead];
+  std::size_t waiting = 0;  // names pushed but not yet in the index
+  auto flush = [&] {
+    if constexpr (!std::ranges::sized_range<Deps>) g.index.reserve(g.names.size());
+    const std::size_t first = g.names.size() - waiting;
+    for (std::size_t k = 0; k < waiting; ++k) {
+      const auto id = static_cast<std::uint32_t>(first + k);
+      if (g.index.insert_hashed(id, hashes[k], g.names) != id) duplicates.push_back(g.names[id]);
+    }
+    waiting = 0;
+  };
+  for (auto&& entry : deps) {
+    if constexpr (!std::ranges::sized_range<Deps>) {
+      if (g.names.size() == kMaxTasks) throw_too_many(g.name, kMaxTasks + 1);
+    }
+    g.names.push_back(to_name(part<0, In::movable>(entry)));
+    hashes[waiting] = NameIndex::hash(g.names.back());
+    g.index.prefetch(hashes[waiting]);
+    if (++waiting == kLookupAhead) flush();
+    for (auto&& dep : std::get<1>(entry)) {
+      std::string_view name = dep;
+      if constexpr (!names_stable) name = owned.emplace_back(name);
+      edge_names.push_back(name);
+      g.deps.push_back(NameIndex::hash(name));
+    }
+    g.dep_offsets.push_back(static_cast<std::uint32_t>(g.deps.size()));
+  }
+  flush();
+  if (!duplicates.empty()) {
+    throw_duplicates(g.name, "dependency list", std::move(duplicates));
+  }
+  return edge_names;
+}
+
+/// Runs `use(i, id)` for lookups i = 0 .. count-1 of names `name_at(i)` with hashes
+/// `hashes[i]`, in order, each index slot and first-compared name prefetched ahead; `warm(i)`
+/// may start loading what name_at(i) will read.
+template <class T, class NameAt, class Warm, class Use>
+void lookup_all(const GraphState<T>& g, std::size_t count, const std::uint32_t* hashes,
+                NameAt name_at, Warm warm, Use use) {
+  constexpr std::size_t half = kLookupAhead / 2;
+  for (std::size_t i = 0; i < count; ++i) {
+    if (i + kLookupAhead < count) {
+      g.index.prefetch(hashes[i + kLookupAhead]);
+      warm(i + kLookupAhead);
+    }
+    if (i + half < count) g.index.prefetch_name(hashes[i + half], g.names);
+    use(i, g.index.find_hashed(name_at(i), hashes[i], g.names));
+  }
+}
+
+/// Moves (or copies) each task's function out of `funcs`, walked once in its order. An entry
+/// whose name is the task of the same position (both ranges filled in one loop, or two maps
+/// filled alike) is taken without a lookup; the others are looked up together afterwards.
+/// Functions for names that are not tasks are ignored.
+/// Throws: DuplicateTaskError naming every name given more than one function;
+/// MissingFunctionError naming every task without one (or with an empty one).
+/// `attached[id]` is 1 for tasks whose function is already in g.funcs (sized to the tasks);
+/// the first entry of `funcs` has position `position` for the in-order match.
+template <class T, class Funcs>
+void attach_functions(GraphState<T>& g, Funcs&& funcs, std::vector<std::uint8_t>& attached,
+                      std::size_t position = 0) {
+  using In = InputRange<Funcs>;
+  const std::size_t n = g.size();
+  std::vector<std::string> duplicates;
+  std::set<std::string, std::less<>> extras;  // names that are not tasks, when they may repeat
+  auto take = [&](TaskId id, std::string_view name, auto&& fn) {
+    if (id == no_task) {
+      if constexpr (!In::unique_keys) {
+        if (!extras.emplace(name).second) duplicates.emplace_back(name);
+      }
+      return;
+    }
+    if (attached[id] != 0) {
+      duplicates.emplace_back(name);
+      return;
+    }
+    attached[id] = 1;
+    g.funcs[id] = TaskFn<T>(std::forward<decltype(fn)>(fn));
+  };
+  using Entry = std::remove_reference_t<typename In::Reference>;
+  std::vector<Entry*> later;  // stable ranges only: entries to look up
+  std::vector<std::uint32_t> later_hashes;
+  for (auto&& entry : funcs) {
+    const std::string_view name = std::get<0>(entry);
+    if (position < n && attached[position] == 0 && g.names[position] == name) {
+      take(static_cast<TaskId>(position), name, part<1, In::movable>(entry));
+    } else if constexpr (In::stable) {
+      later.push_back(&entry);
+      later_hashes.push_back(NameIndex::hash(name));
+    } else {
+      take(g.find(name), name, part<1, In::movable>(entry));
+    }
+    ++position;
+  }
+  if constexpr (In::stable) {
+    lookup_all(
+        g, later.size(), later_hashes.data(),
+        [&](std::size_t i) { return std::string_view(std::get<0>(*later[i])); },
+        [&](std::size_t i) {
+#if defined(__GNUC__) || defined(__clang__)
+          __builtin_prefetch(later[i]);
+#else
+          static_cast<void>(i);
+#endif
+        },
+        [&](std::size_t i, TaskId id) {
+          take(id, std::get<0>(*later[i]), part<1, In::movable>(*later[i]));
+        });
+  }
+  if (!duplicates.empty()) throw_duplicates(g.name, "function", std::move(duplicates));
   std::vector<std::string> no_function;
-  for (TaskId id = 0; id < g.size(); ++id) {
+  for (TaskId id = 0; id < n; ++id) {
     if (!g.funcs[id]) no_function.push_back(g.names[id]);
   }
   if (no_function.empty()) return;
@@ -108,42 +292,28 @@ void attach_functions(GraphState<T>& g, Funcs& funcs) {
       std::move(missing));
 }
 
-/// Fills the dependencies CSR from `deps`, iterated in the same order as intern_names (so
-/// the i-th entry is task i); ids are resolved in batches across tasks.
+/// Turns the hashes intern_tasks left in g.deps into the ids of the named tasks, in order.
 /// Throws: MissingDependencyError naming every edge to a name that is not a task.
-template <class T, class Deps>
-void resolve_dependencies(GraphState<T>& g, const Deps& deps, std::size_t edges) {
-  g.dep_offsets.resize(g.size() + 1);
-  g.dep_offsets[0] = 0;
-  g.deps.resize(edges);
+template <class T>
+void resolve_dependencies(GraphState<T>& g, const std::vector<std::string_view>& edge_names) {
   std::vector<MissingDependencyError::Edge> missing;
-  TaskId id = 0;
-  std::uint32_t position = 0;
-  std::uint32_t hashes[kLookupBatch];
-  const std::string* batch[kLookupBatch];
-  const std::string* owner[kLookupBatch];
-  std::uint32_t slot[kLookupBatch];
-  std::size_t count = 0;
-  auto flush = [&] {
-    for (std::size_t k = 0; k < count; ++k) {
-      const TaskId dep_id = g.index.find_hashed(*batch[k], hashes[k], g.names);
-      if (dep_id == no_task) missing.push_back({*owner[k], *batch[k]});
-      g.deps[slot[k]] = dep_id;
-    }
-    count = 0;
-  };
-  for (const auto& [task, task_deps] : deps) {
-    for (const std::string& dep : task_deps) {
-      batch[count] = &dep;
-      owner[count] = &task;
-      slot[count] = position++;
-      hashes[count] = NameIndex::hash(dep);
-      g.index.prefetch(hashes[count]);
-      if (++count == kLookupBatch) flush();
-    }
-    g.dep_offsets[++id] = position;
-  }
-  flush();
+  std::uint32_t owner = 0;
+  lookup_all(
+      g, edge_names.size(), g.deps.data(), [&](std::size_t e) { return edge_names[e]; },
+      [&](std::size_t e) {
+#if defined(__GNUC__) || defined(__clang__)
+        __builtin_prefetch(edge_names[e].data());
+#else
+        static_cast<void>(e);
+#endif
+      },
+      [&](std::size_t e, TaskId id) {
+        if (id == no_task) {
+          while (g.dep_offsets[owner + 1] <= e) ++owner;
+          missing.push_back({g.names[owner], std::string(edge_names[e])});
+        }
+        g.deps[e] = id;
+      });
   if (!missing.empty()) throw_missing_dependencies(g.name, std::move(missing));
 }
 
@@ -227,17 +397,18 @@ void apply_options(GraphState<T>& g, Options& opts) {
   assign_groups(g, opts.groups);
 }
 
-/// create_graph's work on an empty, named state. Throws: see create_graph.
+/// create_graph's work on an empty, named state, from a range of (name, function) pairs and
+/// a range of (name, dependency names) pairs, each walked once. Task ids follow `deps`'
+/// order until the final renumbering. Throws: see create_graph.
 template <class T, class Funcs, class Deps, class Options>
-void build_graph(GraphState<T>& g, Funcs& funcs, const Deps& deps, Options& opts) {
-  if (deps.size() > kMaxTasks) {
-    throw GraphError(fmt::format("graph '{}' has {} tasks; at most {} are supported", g.name,
-                                 deps.size(), kMaxTasks));
-  }
+void build_graph(GraphState<T>& g, Funcs&& funcs, Deps&& deps, Options& opts) {
   // Intern every name once; the rest of the build and every run work on indices.
-  const std::size_t edges = intern_names(g, deps);
-  attach_functions(g, funcs);
-  resolve_dependencies(g, deps, edges);
+  std::deque<std::string> owned;  // dependency names the input does not keep
+  const std::vector<std::string_view> edge_names = intern_tasks(g, std::forward<Deps>(deps), owned);
+  g.funcs.assign(g.size(), TaskFn<T>{});
+  std::vector<std::uint8_t> attached(g.size(), 0);
+  attach_functions(g, std::forward<Funcs>(funcs), attached);
+  resolve_dependencies(g, edge_names);
   apply_options(g, opts);
   g.rebuild_children();
   renumber(g, check_acyclic(g));

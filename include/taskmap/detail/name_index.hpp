@@ -76,12 +76,33 @@ class NameIndex {
     }
   }
 
-  /// insert() of a name known to be new, with its hash computed. Precondition: reserved.
-  void insert_new_hashed(std::uint32_t index, std::uint32_t hash) noexcept {
-    std::size_t pos = hash & mask_;
-    while (slots_[pos].index != no_task) pos = (pos + 1) & mask_;
-    slots_[pos] = Slot{hash, index};
-    ++size_;
+  /// insert() with the hash computed: adds `names[index]` and returns `index`, or returns
+  /// the index already stored under that name. Precondition: reserved for one more name.
+  std::uint32_t insert_hashed(std::uint32_t index, std::uint32_t hash,
+                              const std::vector<std::string>& names) noexcept {
+    for (std::size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
+      Slot& slot = slots_[pos];
+      if (slot.index == no_task) {
+        slot = Slot{hash, index};
+        ++size_;
+        return index;
+      }
+      if (slot.hash == hash && names[slot.index] == names[index]) return slot.index;
+    }
+  }
+
+  /// Starts loading the name a lookup of `hash` will most likely compare against: the one
+  /// in its first slot, once prefetch() has brought that slot in. A lookup then waits on
+  /// neither the slot nor the name.
+  void prefetch_name(std::uint32_t hash, const std::vector<std::string>& names) const noexcept {
+#if defined(__GNUC__) || defined(__clang__)
+    if (slots_.empty()) return;
+    const Slot& slot = slots_[hash & mask_];
+    if (slot.index != no_task && slot.hash == hash) __builtin_prefetch(&names[slot.index]);
+#else
+    static_cast<void>(hash);
+    static_cast<void>(names);
+#endif
   }
 
   /// Replaces every stored index i by new_id[i] (after the names were permuted likewise).
