@@ -86,7 +86,8 @@ class FrameCache {
 
   static inline thread_local bool destroyed_ = false;
   Node* heads_[kClasses] = {};
-  std::uint32_t counts_[kClasses] = {};
+  // Unused when the cache is compiled out (sanitizer builds).
+  [[maybe_unused]] std::uint32_t counts_[kClasses] = {};
 };
 
 /// Base of promise types whose frames use the FrameCache.
