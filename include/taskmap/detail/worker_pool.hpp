@@ -159,7 +159,7 @@ class WorkerPool {
     // A read-modify-write, not a fence (ThreadSanitizer does not model fences): it orders
     // the caller's push before this read of idle_, pairing with the parking thread's
     // increment of idle_ before its last look at the deques. One of the two sees the other.
-    const std::size_t idle = idle_.fetch_add(0, std::memory_order_seq_cst);
+    const std::uint64_t idle = idle_.fetch_add(0, std::memory_order_seq_cst);
     if (idle == 0) return;
     if (idle >= kCallerIdle) {
       // The caller parked with nothing to do: the work is its first.
@@ -188,7 +188,7 @@ class WorkerPool {
   };
 
   // Added to idle_ while the helping caller is parked, so notify_work can tell it apart.
-  static constexpr std::size_t kCallerIdle = std::size_t{1} << 32;
+  static constexpr std::uint64_t kCallerIdle = std::uint64_t{1} << 32;
   // Look for work this many times, yielding in between, before parking: work often arrives
   // within microseconds, and parking and waking cost more.
   static constexpr int kSpins = 32;
@@ -208,7 +208,8 @@ class WorkerPool {
 
   // The caller's part of a job it helps with: run tasks as worker 0 until none is in flight;
   // with nothing to run, look again a few times, then park until work or the end arrives.
-  void help(PoolJob& job) {
+  // noexcept: a job that throws here (no memory) ends the program, as it does on a worker.
+  void help(PoolJob& job) noexcept {
     int spins = 0;
     for (;;) {
       if (job.run_one(0)) {
@@ -298,7 +299,7 @@ class WorkerPool {
   alignas(kCacheLine) std::atomic<PoolJob*> job_{nullptr};
   std::atomic<bool> caller_helps_{false};  // of the job in job_; read with in_job set
   alignas(kCacheLine) std::atomic<std::size_t> active_{0};
-  alignas(kCacheLine) std::atomic<std::size_t> idle_{0};
+  alignas(kCacheLine) std::atomic<std::uint64_t> idle_{0};  // parked workers (+ kCallerIdle)
   // 32-bit on purpose: libstdc++ waits on futex-sized atomics directly, but on wider ones
   // through a futex shared by unrelated atomics, where notify_one can wake the wrong
   // waiter and lose the wakeup. Wrap-around is harmless: waits compare for equality.
