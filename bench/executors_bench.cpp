@@ -34,7 +34,7 @@
 //   BM_tiny_seq, BM_tiny_pool/hot, BM_tiny_pool/parked, BM_tiny_tbb/hot, BM_tiny_tbb/parked,
 //   BM_tiny_taskflow/hot, BM_tiny_taskflow/parked,
 //   BM_wave16_seq, BM_wave16_pool/hot, BM_wave16_pool/parked, BM_wave16_tbb/hot,
-//   BM_wave16_taskflow/hot
+//   BM_wave16_tbb/parked, BM_wave16_taskflow/hot
 // CPU-bound scaling (64 independent tasks of ~50 µs of arithmetic each; ms per run):
 //   BM_cpu_seq, BM_cpu_run_parallel/1, BM_cpu_run_parallel/2 (run_parallel makes its pool per
 //   call), BM_cpu_pool/2 (reused ThreadPoolExecutor)
@@ -799,6 +799,9 @@ void register_small() {
   tiny(benchmark::RegisterBenchmark("BM_wave16_tbb/hot", BM_tiny_library<TbbGraph>, Idle::hot,
                                     Tiny::wave16),
        Idle::hot);
+  tiny(benchmark::RegisterBenchmark("BM_wave16_tbb/parked", BM_tiny_library<TbbGraph>, Idle::parked,
+                                    Tiny::wave16),
+       Idle::parked);
 #endif
 #if TASKMAP_BENCH_HAVE_TASKFLOW
   tiny(benchmark::RegisterBenchmark("BM_tiny_taskflow/hot", BM_tiny_library<TaskflowGraph>,
