@@ -44,6 +44,12 @@ class ParallelRun final : public PoolJob, public Scheduler {
   bool seed(std::size_t workers) override {
     for (std::size_t i = 0; i < pool_.spawned(); ++i) pool_.deque(i).clear();
     const std::span<const TaskId> first = run_.first_ready();
+    if (first.size() == 1) {
+      // Worker 0 (the helping caller) takes it without a queue: no other worker, even one
+      // still looking for work, can take it away and make the caller wait for it.
+      kept_for_first_ = first[0];
+      return false;
+    }
     if (ordered_) {
       push_ordered(first);
       return first.size() > 1;
@@ -121,6 +127,7 @@ class ParallelRun final : public PoolJob, public Scheduler {
   // worker: one wake-up per batch of ready tasks then brings in as many workers as there are
   // tasks, one after the other, while a worker running its own chain pays nothing.
   TaskId take(std::size_t worker) {
+    if (worker == 0 && kept_for_first_ != no_task) return std::exchange(kept_for_first_, no_task);
     if (ordered_) {
       TaskId task = no_task;
       std::size_t left = 0;
@@ -253,6 +260,7 @@ class ParallelRun final : public PoolJob, public Scheduler {
   const bool ordered_;
   std::mutex ordered_mutex_;
   std::atomic<std::size_t> ordered_size_{0};
+  TaskId kept_for_first_ = no_task;  // the only first ready task; seed() and worker 0 only
   std::mutex inbox_mutex_;
   std::deque<std::coroutine_handle<>> inbox_;
   std::atomic<std::size_t> inbox_size_{0};
