@@ -596,8 +596,9 @@ TEST_CASE("thread pool: the calling thread runs a one-task graph itself, as work
 TEST_CASE("thread pool: a graph that never has two tasks ready wakes no worker",
           "[thread_pool][caller]") {
   ThreadPoolExecutor pool(4);
-  // Let the workers finish looking for work and park: from then on only a wake-up (which a
-  // chain must not cause) could bring one to take a task.
+  // Let the workers finish looking for work and park, so that a task on another thread
+  // could only come from a wake-up, which a chain must not cause (nor may it ever queue a
+  // task where an awake worker could steal it).
   std::this_thread::sleep_for(100ms);
   Where where;
   for (int round = 0; round < 20; ++round) {
