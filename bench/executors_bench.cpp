@@ -27,10 +27,14 @@
 //   BM_observers_empty        taskmap::run(g, RunOptions{.observers = {}})
 //   BM_observers_noop         taskmap::run(g, {.observers = {one no-op observer}})
 //   BM_observers_default      taskmap::run(g) again (same as BM_seq_plain), as the reference
-// Tiny runs (a 1-task graph, µs per run; "hot": run after run; "parked": 2 ms pause before
-// each run, so idle workers have gone to sleep):
+// Tiny runs (a 1-task graph, or a 4 x 4 wavefront of 16 tasks; µs per run; "hot": run after
+// run; "parked": 2 ms pause before each run, so idle workers have gone to sleep). The pool's
+// calling thread runs tasks itself, so these show what a run costs when no worker needs
+// waking (1 task) and when the wavefront's fan-outs offer work to a worker (16 tasks):
 //   BM_tiny_seq, BM_tiny_pool/hot, BM_tiny_pool/parked, BM_tiny_tbb/hot, BM_tiny_tbb/parked,
-//   BM_tiny_taskflow/hot, BM_tiny_taskflow/parked
+//   BM_tiny_taskflow/hot, BM_tiny_taskflow/parked,
+//   BM_wave16_seq, BM_wave16_pool/hot, BM_wave16_pool/parked, BM_wave16_tbb/hot,
+//   BM_wave16_tbb/parked, BM_wave16_taskflow/hot
 // CPU-bound scaling (64 independent tasks of ~50 µs of arithmetic each; ms per run):
 //   BM_cpu_seq, BM_cpu_run_parallel/1, BM_cpu_run_parallel/2 (run_parallel makes its pool per
 //   call), BM_cpu_pool/2 (reused ThreadPoolExecutor)
@@ -784,6 +788,7 @@ void register_small() {
   add_tiny("BM_tiny_pool/parked", Exec::pool, Idle::parked, Tiny::one);
   add_tiny("BM_wave16_seq", Exec::seq, Idle::hot, Tiny::wave16);
   add_tiny("BM_wave16_pool/hot", Exec::pool, Idle::hot, Tiny::wave16);
+  add_tiny("BM_wave16_pool/parked", Exec::pool, Idle::parked, Tiny::wave16);
 #if TASKMAP_BENCH_HAVE_TBB
   tiny(benchmark::RegisterBenchmark("BM_tiny_tbb/hot", BM_tiny_library<TbbGraph>, Idle::hot,
                                     Tiny::one),
@@ -794,6 +799,9 @@ void register_small() {
   tiny(benchmark::RegisterBenchmark("BM_wave16_tbb/hot", BM_tiny_library<TbbGraph>, Idle::hot,
                                     Tiny::wave16),
        Idle::hot);
+  tiny(benchmark::RegisterBenchmark("BM_wave16_tbb/parked", BM_tiny_library<TbbGraph>, Idle::parked,
+                                    Tiny::wave16),
+       Idle::parked);
 #endif
 #if TASKMAP_BENCH_HAVE_TASKFLOW
   tiny(benchmark::RegisterBenchmark("BM_tiny_taskflow/hot", BM_tiny_library<TaskflowGraph>,

@@ -504,3 +504,285 @@ TEST_CASE("thread pool: an empty graph and a graph with nothing to do return at 
   auto g = create_graph<int>({{"a", fa}}, {{"a", {}}}, {.done = {"a"}});
   CHECK(pool.run(g).succeeded == 0);
 }
+
+// --- The calling thread helps -----------------------------------------------------------
+
+namespace {
+
+// Records the worker and thread of every event it sees.
+class WhereObserver final : public Observer {
+ public:
+  void on_event(const TaskEvent& event) override {
+    std::lock_guard lock(mutex_);
+    workers_.insert(event.worker);
+    threads_.insert(std::this_thread::get_id());
+  }
+  std::set<std::size_t> workers() {
+    std::lock_guard lock(mutex_);
+    return workers_;
+  }
+  std::set<std::thread::id> threads() {
+    std::lock_guard lock(mutex_);
+    return threads_;
+  }
+
+ private:
+  std::mutex mutex_;
+  std::set<std::size_t> workers_;
+  std::set<std::thread::id> threads_;
+};
+
+// The threads and worker ids the tasks of a run ran on.
+struct Where {
+  std::mutex mutex;
+  std::set<std::thread::id> threads;
+  std::set<std::size_t> workers;
+  void record(const Context& ctx) {
+    std::lock_guard lock(mutex);
+    threads.insert(std::this_thread::get_id());
+    workers.insert(ctx.worker_id());
+  }
+};
+
+// A chain of `length` tasks that record where they ran: never more than one task is ready.
+TaskGraph<int> recording_chain(Where& where, int length) {
+  FuncMap<int> funcs;
+  DependencyMap deps;
+  for (int i = 0; i < length; ++i) {
+    const std::string name = "c" + std::to_string(i);
+    if (i == 0) {
+      funcs.emplace(name, [&where](Context& ctx) {
+        where.record(ctx);
+        return 1;
+      });
+      deps[name] = {};
+    } else {
+      funcs.emplace(name, [&where](Context& ctx, int previous) {
+        where.record(ctx);
+        return previous + 1;
+      });
+      deps[name] = {"c" + std::to_string(i - 1)};
+    }
+  }
+  return create_graph<int>(std::move(funcs), std::move(deps));
+}
+
+}  // namespace
+
+TEST_CASE("thread pool: the calling thread runs a one-task graph itself, as worker 0",
+          "[thread_pool][caller]") {
+  ThreadPoolExecutor pool(2);
+  for (int round = 0; round < 50; ++round) {
+    std::thread::id ran_on;
+    std::size_t worker = 99;
+    auto g = create_graph<int>({{"only",
+                                 [&](Context& ctx) {
+                                   ran_on = std::this_thread::get_id();
+                                   worker = ctx.worker_id();
+                                   return 7;
+                                 }}},
+                               {{"only", {}}});
+    auto observer = std::make_shared<WhereObserver>();
+    const RunSummary summary = pool.run(g, {.observers = {observer}});
+    REQUIRE(summary.succeeded == 1);
+    REQUIRE(ran_on == std::this_thread::get_id());
+    REQUIRE(worker == 0);
+    // Every event, the task's start and end included, came from the caller as worker 0.
+    REQUIRE(observer->workers() == std::set<std::size_t>{0});
+    REQUIRE(observer->threads() == std::set<std::thread::id>{std::this_thread::get_id()});
+  }
+}
+
+TEST_CASE("thread pool: a graph that never has two tasks ready wakes no worker",
+          "[thread_pool][caller]") {
+  ThreadPoolExecutor pool(4);
+  // Let the workers finish looking for work and park, so that a task on another thread
+  // could only come from a wake-up, which a chain must not cause (nor may it ever queue a
+  // task where an awake worker could steal it).
+  std::this_thread::sleep_for(100ms);
+  Where where;
+  for (int round = 0; round < 20; ++round) {
+    auto g = recording_chain(where, 30);
+    const RunSummary summary = pool.run(g);
+    REQUIRE(summary.succeeded == 30);
+    REQUIRE(g.result("c29") == 30);
+  }
+  CHECK(where.threads == std::set<std::thread::id>{std::this_thread::get_id()});
+  CHECK(where.workers == std::set<std::size_t>{0});
+}
+
+TEST_CASE("thread pool: a wide graph still runs on every worker, the caller counted",
+          "[thread_pool][caller]") {
+  for (const std::size_t workers : {2u, 3u}) {
+    ThreadPoolExecutor pool(workers);
+    HighWater water;
+    Where where;
+    FuncMap<int> funcs;
+    DependencyMap deps;
+    const auto deadline = Clock::now() + 3s;
+    for (int i = 0; i < 12; ++i) {
+      const std::string name = "t" + std::to_string(i);
+      funcs.emplace(name, [&, workers](Context& ctx) {
+        where.record(ctx);
+        water.enter();
+        // Wait until every worker runs a task (or give up, so a broken pool fails).
+        while (water.most.load() < static_cast<int>(workers) && Clock::now() < deadline) {
+          std::this_thread::sleep_for(100us);
+        }
+        std::this_thread::sleep_for(1ms);
+        water.leave();
+        return 1;
+      });
+      deps[name] = {};
+    }
+    auto g = create_graph<int>(std::move(funcs), std::move(deps));
+    const RunSummary summary = pool.run(g);
+    CAPTURE(workers);
+    CHECK(summary.succeeded == 12);
+    CHECK(water.most.load() == static_cast<int>(workers));  // all at once, never one more
+    CHECK(where.threads.count(std::this_thread::get_id()) == 1);
+    CHECK(*where.workers.rbegin() < workers);
+  }
+}
+
+TEST_CASE("thread pool: max_workers 1 runs one task at a time, all on the caller",
+          "[thread_pool][caller]") {
+  ThreadPoolExecutor pool(3);
+  pool.set_max_workers(1);
+  HighWater water;
+  Where where;
+  FuncMap<int> funcs;
+  DependencyMap deps;
+  for (int i = 0; i < 16; ++i) {
+    const std::string name = "t" + std::to_string(i);
+    funcs.emplace(name, [&](Context& ctx) {
+      where.record(ctx);
+      water.enter();
+      std::this_thread::sleep_for(1ms);
+      water.leave();
+      return 1;
+    });
+    deps[name] = {};
+  }
+  auto g = create_graph<int>(std::move(funcs), std::move(deps));
+  CHECK(pool.run(g).succeeded == 16);
+  CHECK(water.most.load() == 1);
+  CHECK(where.threads == std::set<std::thread::id>{std::this_thread::get_id()});
+}
+
+TEST_CASE("thread pool: a concurrency group holds its limit while the caller helps",
+          "[thread_pool][caller][groups]") {
+  ThreadPoolExecutor pool(2);
+  for (int round = 0; round < 10; ++round) {
+    HighWater members;
+    HighWater everyone;
+    FuncMap<int> funcs;
+    DependencyMap deps;
+    ConcurrencyGroup group{.max_concurrency = 1};
+    for (int i = 0; i < 8; ++i) {
+      const std::string name = "m" + std::to_string(i);
+      funcs.emplace(name, [&] {
+        everyone.enter();
+        members.enter();
+        std::this_thread::sleep_for(1ms);
+        members.leave();
+        everyone.leave();
+        return 1;
+      });
+      deps[name] = {};
+      group.tasks.push_back(name);
+      const std::string other = "o" + std::to_string(i);
+      funcs.emplace(other, [&] {
+        everyone.enter();
+        std::this_thread::sleep_for(1ms);
+        everyone.leave();
+        return 1;
+      });
+      deps[other] = {};
+    }
+    auto g = create_graph<int>(std::move(funcs), std::move(deps), {.groups = {{"one", group}}});
+    REQUIRE(pool.run(g).succeeded == 16);
+    REQUIRE(members.most.load() == 1);
+    REQUIRE(everyone.most.load() <= 2);
+  }
+}
+
+TEST_CASE("thread pool: a task the caller runs may run a graph on the same pool",
+          "[thread_pool][caller]") {
+  ThreadPoolExecutor pool(2);
+  for (int round = 0; round < 20; ++round) {
+    std::thread::id inner_thread;
+    auto inner = create_graph<int>({{"x",
+                                     [&] {
+                                       inner_thread = std::this_thread::get_id();
+                                       return 5;
+                                     }},
+                                    {"y", fb}},
+                                   {{"x", {}}, {"y", {"x"}}});
+    // One task: the caller runs it, so the nested run starts on the helping caller.
+    auto outer = create_graph<int>({{"sub",
+                                     [&] {
+                                       pool.run(inner);
+                                       return inner.result("y");
+                                     }}},
+                                   {{"sub", {}}});
+    pool.run(outer);
+    REQUIRE(outer.result("sub") == 15);
+    REQUIRE(inner_thread == std::this_thread::get_id());  // inline, on the same thread
+  }
+}
+
+TEST_CASE("thread pool: a run from another pool's task waits instead of helping",
+          "[thread_pool][caller]") {
+  ThreadPoolExecutor outer_pool(1);
+  ThreadPoolExecutor inner_pool(1);
+  std::thread::id outer_thread;
+  std::thread::id inner_thread;
+  auto inner = create_graph<int>({{"x",
+                                   [&] {
+                                     inner_thread = std::this_thread::get_id();
+                                     return 1;
+                                   }}},
+                                 {{"x", {}}});
+  auto outer = create_graph<int>({{"sub",
+                                   [&] {
+                                     outer_thread = std::this_thread::get_id();
+                                     inner_pool.run(inner);
+                                     return inner.result("x");
+                                   }}},
+                                 {{"sub", {}}});
+  // The one outer task runs on this thread, then worker 0 of outer_pool: a run it starts on
+  // another pool waits for that pool's workers, as a run from any pool's task does.
+  outer_pool.run(outer);
+  CHECK(outer.result("sub") == 1);
+  CHECK(outer_thread == std::this_thread::get_id());
+  CHECK(inner_thread != outer_thread);
+}
+
+TEST_CASE("thread pool: outside threads run tiny graphs at once, each on its own thread",
+          "[thread_pool][caller][stress]") {
+  ThreadPoolExecutor pool(2);
+  constexpr int kThreads = 3;
+  constexpr int kRuns = 300;
+  std::atomic<int> wrong_thread{0};
+  std::atomic<int> wrong_result{0};
+  auto body = [&] {
+    const std::thread::id self = std::this_thread::get_id();
+    for (int i = 0; i < kRuns; ++i) {
+      auto g = create_graph<int>({{"a",
+                                   [&, self] {
+                                     if (std::this_thread::get_id() != self) ++wrong_thread;
+                                     return 1;
+                                   }},
+                                  {"b", [](int a) { return a + 1; }}},
+                                 {{"a", {}}, {"b", {"a"}}});
+      const RunSummary summary = pool.run(g);
+      if (summary.succeeded != 2 || g.result("b") != 2) ++wrong_result;
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) threads.emplace_back(body);
+  for (std::thread& thread : threads) thread.join();
+  CHECK(wrong_result.load() == 0);
+  CHECK(wrong_thread.load() == 0);
+}

@@ -14,9 +14,7 @@
 #include <mutex>
 #include <span>
 #include <utility>
-#include <vector>
 
-#include "taskmap/detail/cache_line.hpp"
 #include "taskmap/detail/scheduler.hpp"
 #include "taskmap/detail/task_id.hpp"
 #include "taskmap/detail/timer_service.hpp"
@@ -41,21 +39,26 @@ class ParallelRun final : public PoolJob, public Scheduler {
         pool_(pool),
         timers_(timers),
         ordered_queue_(run),
-        ordered_(ordered_queue_.by_hints()),
-        workers_(WorkerPool::kMaxWorkers) {}
+        ordered_(ordered_queue_.by_hints()) {}
 
-  void seed() override {
+  bool seed(std::size_t workers) override {
     for (std::size_t i = 0; i < pool_.spawned(); ++i) pool_.deque(i).clear();
     const std::span<const TaskId> first = run_.first_ready();
+    if (first.size() == 1) {
+      // Worker 0 (the helping caller) takes it without a queue: no other worker, even one
+      // still looking for work, can take it away and make the caller wait for it.
+      kept_for_first_ = first[0];
+      return false;
+    }
     if (ordered_) {
       push_ordered(first);
-      return;
+      return first.size() > 1;
     }
-    // Round-robin, so every worker starts with a share. Owners pop their newest first, so
-    // push in reverse to start in id order.
-    const std::size_t workers =
-        std::max<std::size_t>(1, std::min(pool_.max_workers(), pool_.spawned()));
+    // Round-robin, so every worker starts with a share (a single task goes to worker 0: the
+    // helping caller). Owners pop their newest first, so push in reverse to start in id order.
+    workers = std::max<std::size_t>(1, workers);
     for (std::size_t i = first.size(); i-- > 0;) pool_.deque(i % workers).push(first[i]);
+    return first.size() > 1;
   }
 
   bool run_one(std::size_t worker) override {
@@ -117,16 +120,6 @@ class ParallelRun final : public PoolJob, public Scheduler {
   }
 
  private:
-  // What a worker is doing with coroutine tasks: the task it is starting, and the task that
-  // task's end handed this worker if it ended before its first resume returned (no
-  // suspension): run next, like a plain task's first ready dependent, without a queue round
-  // trip or a wake-up.
-  struct alignas(kCacheLine) WorkerState {
-    TaskId starting = no_task;
-    TaskId handoff = no_task;
-    std::uint64_t rng = 0;
-  };
-
   // --- ready queues -----------------------------------------------------------------
 
   // Takes a ready task for `worker`. A worker that takes a task from a shared place (the
@@ -134,6 +127,7 @@ class ParallelRun final : public PoolJob, public Scheduler {
   // worker: one wake-up per batch of ready tasks then brings in as many workers as there are
   // tasks, one after the other, while a worker running its own chain pays nothing.
   TaskId take(std::size_t worker) {
+    if (worker == 0 && kept_for_first_ != no_task) return std::exchange(kept_for_first_, no_task);
     if (ordered_) {
       TaskId task = no_task;
       std::size_t left = 0;
@@ -150,7 +144,7 @@ class ParallelRun final : public PoolJob, public Scheduler {
     if (task != no_task) return task;
     const std::size_t count = pool_.spawned();
     if (count < 2) return no_task;
-    WorkerState& state = workers_[worker];
+    WorkerScratch& state = pool_.scratch(worker);
     // Start at a random victim so thieves spread out.
     state.rng ^= state.rng << 13;
     state.rng ^= state.rng >> 7;
@@ -204,7 +198,10 @@ class ParallelRun final : public PoolJob, public Scheduler {
       } catch (...) {  // no memory for its frame
         return queue_ready(worker, run_.end(task, worker, std::current_exception()));
       }
-      WorkerState& state = workers_[worker];
+      // The task this worker is starting, and the task that task's end handed it if it ended
+      // before its first resume returned (no suspension): run next, like a plain task's first
+      // ready dependent, without a queue round trip or a wake-up.
+      WorkerScratch& state = pool_.scratch(worker);
       SchedulerScope scope(this);
       state.starting = task;
       handle.resume();
@@ -242,8 +239,9 @@ class ParallelRun final : public PoolJob, public Scheduler {
     try {
       const TaskId next = queue_ready(worker, run_.end(task, worker, std::move(error)));
       if (next == no_task) return;
-      if (workers_[worker].starting == task) {
-        workers_[worker].handoff = next;  // execute() on this worker returns it
+      WorkerScratch& state = pool_.scratch(worker);
+      if (state.starting == task) {
+        state.handoff = next;  // execute() on this worker returns it
       } else {
         queue(worker, next);
         pool_.notify_work();
@@ -262,14 +260,15 @@ class ParallelRun final : public PoolJob, public Scheduler {
   const bool ordered_;
   std::mutex ordered_mutex_;
   std::atomic<std::size_t> ordered_size_{0};
-  std::vector<WorkerState> workers_;
+  TaskId kept_for_first_ = no_task;  // the only first ready task; seed() and worker 0 only
   std::mutex inbox_mutex_;
   std::deque<std::coroutine_handle<>> inbox_;
   std::atomic<std::size_t> inbox_size_{0};
 };
 
-/// A whole run on a pool: open it, hand it to the workers, end it. With `timers`, coroutine
-/// tasks suspend instead of blocking their worker.
+/// A whole run on a pool: open it, hand it to the workers, end it. Without `timers`, a
+/// caller outside every pool runs tasks itself as worker 0 (WorkerPool::execute); with
+/// them, coroutine tasks suspend instead of blocking their worker, and the caller waits.
 template <class T>
 RunSummary run_on_pool(WorkerPool& pool, TimerService* timers, TaskGraph<T>& graph,
                        const RunOptions& options) {
@@ -280,7 +279,9 @@ RunSummary run_on_pool(WorkerPool& pool, TimerService* timers, TaskGraph<T>& gra
   }
   ExecutorRun<T> run(graph, options, pool.max_workers(), WorkerPool::kMaxWorkers);
   ParallelRun<T> job(run, pool, timers);
-  if (!run.finished()) pool.execute(job);
+  // The caller helps only without timers: CoroutinePoolExecutor's suspended tasks continue
+  // on its workers (docs/coroutines.md), never on the caller.
+  if (!run.finished()) pool.execute(job, timers == nullptr);
   return run.finish();
 }
 

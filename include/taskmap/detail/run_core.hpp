@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <deque>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <type_traits>
@@ -64,7 +65,7 @@ class RunCore {
         events_(options.observers, graph.name, graph.names),
         observed_(events_.active()),
         ordered_(graph.has_order_hints()),
-        slots_(std::max<std::size_t>(worker_ids, 1)),
+        more_slots_(std::max<std::size_t>(worker_ids, 1) - 1),
         groups_(graph.groups.size()) {
     for (std::size_t i = 0; i < groups_.size(); ++i) {
       groups_[i].max_concurrency = graph.groups[i].max_concurrency;
@@ -125,8 +126,8 @@ class RunCore {
   }
 
   TASKMAP_DETAIL_ALWAYS_INLINE std::exception_ptr invoke(TaskId task, std::size_t worker) noexcept {
-    Slot& slot = slots_[worker];
     try {
+      Slot& slot = slot_of(worker);
       gather_inputs(g_, task, slot.inputs);
       Context ctx(g_.name, g_.names[task], options_.stop_token, worker);
       g_.funcs[task].invoke(ctx, slot.inputs, g_.results[task]);
@@ -138,7 +139,7 @@ class RunCore {
 
   std::coroutine_handle<> start_coroutine(TaskId task, std::size_t worker,
                                           const CoroutineDone& done) {
-    Slot& slot = slots_[worker];
+    Slot& slot = slot_of(worker);
     gather_inputs(g_, task, slot.inputs);
     const Context ctx(g_.name, g_.names[task], options_.stop_token, worker);
     return g_.funcs[task].start_coroutine(ctx, slot.inputs, g_.results[task], done);
@@ -146,7 +147,7 @@ class RunCore {
 
   TASKMAP_DETAIL_ALWAYS_INLINE std::span<const TaskId> end(TaskId task, std::size_t worker,
                                                            std::exception_ptr error) {
-    Slot& slot = slots_[worker];
+    Slot& slot = slot_of(worker);
     const std::span<const TaskId> children = g_.children_of(task);
     // Room for every child and a resumed group member, so the loop below only stores.
     if (slot.ready.size() <= children.size()) grow_ready(slot, children.size() + 1);
@@ -172,10 +173,9 @@ class RunCore {
 
   RunSummary finish() {
     finished_ = true;
-    for (const Slot& slot : slots_) {
-      summary_.succeeded += slot.succeeded;
-      summary_.failed += slot.failed;
-      summary_.skipped += slot.skipped;
+    add_counts(first_slot_);
+    for (const std::unique_ptr<Slot>& slot : more_slots_) {
+      if (slot) add_counts(*slot);
     }
     cancel_pending(g_, options_, [&](TaskId task) {
       ++summary_.cancelled;
@@ -212,6 +212,22 @@ class RunCore {
     std::deque<TaskId> parked;
   };
 
+  // Worker `worker`'s slot. Only worker 0's is made with the run: a pool's run may see any
+  // of 256 worker ids but usually uses a few, so the others are made when first used.
+  TASKMAP_DETAIL_ALWAYS_INLINE Slot& slot_of(std::size_t worker) {
+    if (worker == 0) return first_slot_;
+    std::unique_ptr<Slot>& slot = more_slots_[worker - 1];
+    if (!slot) [[unlikely]]
+      slot = std::make_unique<Slot>();
+    return *slot;
+  }
+
+  void add_counts(const Slot& slot) noexcept {
+    summary_.succeeded += slot.succeeded;
+    summary_.failed += slot.failed;
+    summary_.skipped += slot.skipped;
+  }
+
   void set_status(TaskId task, TaskStatus status, std::memory_order order) noexcept {
     if constexpr (kMany) {
       std::atomic_ref<TaskStatus>(g_.status[task]).store(status, order);
@@ -241,7 +257,7 @@ class RunCore {
   // failure, the event, the dependents it dooms, and fail_fast.
   TASKMAP_DETAIL_NOINLINE void record_failure(TaskId task, std::size_t worker,
                                               std::exception_ptr& error) {
-    Slot& slot = slots_[worker];
+    Slot& slot = slot_of(worker);
     g_.results[task].reset();
     g_.errors[task] = std::move(error);
     set_status(task, TaskStatus::failed, std::memory_order_release);
@@ -348,7 +364,8 @@ class RunCore {
   const bool ordered_;
   std::vector<TaskId> first_ready_;
   std::vector<std::uint32_t> waiting_;
-  std::vector<Slot> slots_;
+  Slot first_slot_;
+  std::vector<std::unique_ptr<Slot>> more_slots_;  // workers 1, 2, ...: each touches its own
   std::vector<GroupState> groups_;
   RunSummary summary_;
   bool finished_ = false;

@@ -26,12 +26,15 @@ class WorkStealingDeque {
   WorkStealingDeque& operator=(const WorkStealingDeque&) = delete;
 
   /// Empties the deque and frees outgrown buffers. Only while no other thread uses it.
+  /// Writes nothing when there is nothing to undo (a run leaves its deques empty), so
+  /// starting a run does not pull every worker's deque into the caller's cache as modified.
   void clear() {
     if (buffers_.size() > 1) {
       buffers_.erase(buffers_.begin(), buffers_.end() - 1);
     }
-    top_.store(0, std::memory_order_relaxed);
-    bottom_.store(0, std::memory_order_relaxed);
+    const std::int64_t bottom = bottom_.load(std::memory_order_relaxed);
+    if (top_.load(std::memory_order_relaxed) != bottom)
+      top_.store(bottom, std::memory_order_relaxed);
   }
 
   /// Owner only.

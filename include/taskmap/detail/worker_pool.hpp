@@ -4,6 +4,12 @@
 // pool pays no system call per task. The number of workers taking work can change at any
 // time, also during a job: growing starts threads at once, shrinking lets the surplus
 // workers finish the task in hand and park.
+//
+// The thread that calls execute() from outside the pool helps: it takes worker 0's place
+// (its deque, its id) and runs tasks itself while it waits, and the pool's thread 0 stays
+// parked for that job, so no more than max_workers threads run tasks at once. Workers are
+// woken only when ready tasks wait that the caller is not taking: a job whose ready work never
+// exceeds one task at a time runs on the caller alone, with no wake-up and no handoff.
 
 #include <algorithm>
 #include <atomic>
@@ -12,8 +18,11 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
+#include "taskmap/detail/cache_line.hpp"
+#include "taskmap/detail/task_id.hpp"
 #include "taskmap/detail/work_stealing_deque.hpp"
 
 namespace taskmap::detail {
@@ -28,9 +37,11 @@ inline std::size_t default_workers() noexcept {
 class PoolJob {
  public:
   virtual ~PoolJob() = default;
-  /// Queues the first tasks; called once, under the pool's job lock, before any worker
-  /// sees the job (so it may use the workers' deques as their owner).
-  virtual void seed() = 0;
+  /// Queues the first tasks on the deques of workers 0 to `workers` - 1; called once, under
+  /// the pool's job lock, before any worker sees the job (so it may use the workers' deques
+  /// as their owner). Returns true when more than one task is ready, so other workers should
+  /// be woken.
+  virtual bool seed(std::size_t workers) = 0;
   /// Runs one ready task on `worker` if it finds one; false when it found none.
   virtual bool run_one(std::size_t worker) = 0;
   /// True when some task may be waiting to be run (a cheap hint, checked before parking).
@@ -39,12 +50,22 @@ class PoolJob {
   [[nodiscard]] virtual bool finished() const noexcept = 0;
 };
 
-/// The worker the current thread is, in the pool it belongs to (null outside pools).
+/// The worker the current thread is, in the pool it belongs to (null outside pools). A
+/// thread helping with a job it called is worker 0 of that pool until the job ends.
 struct WorkerIdentity {
   const void* pool = nullptr;
   std::size_t id = 0;
 };
 inline thread_local WorkerIdentity current_worker{};
+
+/// What one worker keeps between the tasks of a job, and from one job to the next (so a
+/// run allocates and clears nothing per worker): the coroutine task it is starting, the
+/// task that coroutine's end handed it, and its victim-choosing random state.
+struct alignas(kCacheLine) WorkerScratch {
+  TaskId starting = no_task;
+  TaskId handoff = no_task;
+  std::uint64_t rng = 0;
+};
 
 class WorkerPool {
  public:
@@ -88,25 +109,42 @@ class WorkerPool {
   /// Worker `id`'s deque: its owner pushes and pops, anyone steals.
   [[nodiscard]] WorkStealingDeque& deque(std::size_t id) noexcept { return workers_[id]->deque; }
 
+  /// Worker `id`'s scratch state; only worker `id` touches it during a job.
+  [[nodiscard]] WorkerScratch& scratch(std::size_t id) noexcept { return workers_[id]->scratch; }
+
   [[nodiscard]] std::size_t max_workers() const noexcept {
     return active_.load(std::memory_order_relaxed);
   }
 
-  /// True when the calling thread is one of this pool's workers.
+  /// True when the calling thread is one of this pool's workers (or helps with its job).
   [[nodiscard]] bool on_worker_thread() const noexcept { return current_worker.pool == this; }
 
-  /// Runs `job` on the workers until it finishes; the caller waits. One job at a time:
-  /// concurrent calls queue up.
-  void execute(PoolJob& job) {
+  /// Runs `job` until it finishes. One job at a time: concurrent calls queue up. With
+  /// `caller_may_help`, a caller outside every pool helps as worker 0; a caller that is a
+  /// worker of another pool (a task running a graph on this pool) only waits, as it did
+  /// before callers helped.
+  void execute(PoolJob& job, bool caller_may_help) {
     std::lock_guard lock(job_mutex_);
-    job.seed();
+    const bool helps = caller_may_help && current_worker.pool == nullptr;
+    const std::size_t workers = std::min(max_workers(), spawned());
+    const bool wide = job.seed(workers);
+    caller_helps_.store(helps, std::memory_order_relaxed);
     job_.store(&job, std::memory_order_seq_cst);
-    wake_all();
-    // Sleep until the job is finished; the worker that finishes it bumps done_epoch_.
-    for (;;) {
-      const std::uint32_t seen = done_epoch_.load(std::memory_order_seq_cst);
-      if (job.finished()) break;
-      done_epoch_.wait(seen, std::memory_order_seq_cst);
+    if (helps) {
+      if (wide) wake_workers();
+      current_worker = WorkerIdentity{this, 0};
+      help(job);
+      current_worker = WorkerIdentity{};
+    } else {
+      wake_all();  // thread 0 too: it takes part only in jobs whose caller does not help
+      for (;;) {
+        const std::uint32_t seen = caller_epoch_.load(std::memory_order_seq_cst);
+        caller_parked_.store(true, std::memory_order_seq_cst);
+        const bool finished = job.finished();
+        if (!finished) caller_epoch_.wait(seen, std::memory_order_seq_cst);
+        caller_parked_.store(false, std::memory_order_seq_cst);
+        if (finished) break;
+      }
     }
     job_.store(nullptr, std::memory_order_seq_cst);
     // No worker may still be reading the job when the caller destroys it.
@@ -115,69 +153,140 @@ class WorkerPool {
     }
   }
 
-  /// Called by a job after it queued work: wakes a parked worker if there is one.
+  /// Called by a job after it queued work: wakes a parked helping caller if there is one,
+  /// else a parked worker if there is one.
   void notify_work() noexcept {
     // A read-modify-write, not a fence (ThreadSanitizer does not model fences): it orders
-    // the caller's push before this read of idle_, pairing with the parking worker's
+    // the caller's push before this read of idle_, pairing with the parking thread's
     // increment of idle_ before its last look at the deques. One of the two sees the other.
-    if (idle_.fetch_add(0, std::memory_order_seq_cst) > 0) {
-      work_epoch_.fetch_add(1, std::memory_order_seq_cst);
-      work_epoch_.notify_one();
+    const std::uint64_t idle = idle_.fetch_add(0, std::memory_order_seq_cst);
+    if (idle == 0) return;
+    if (idle >= kCallerIdle) {
+      // The caller parked with nothing to do: the work is its first.
+      caller_epoch_.fetch_add(1, std::memory_order_seq_cst);
+      caller_epoch_.notify_all();
+      return;
     }
+    work_epoch_.fetch_add(1, std::memory_order_seq_cst);
+    work_epoch_.notify_one();
   }
 
-  /// Called by the worker that finished a job.
+  /// Called by the worker that finished a job: wakes the caller waiting for it.
   void notify_done() noexcept {
-    done_epoch_.fetch_add(1, std::memory_order_seq_cst);
-    done_epoch_.notify_all();
+    caller_epoch_.fetch_add(1, std::memory_order_seq_cst);
+    // Only when the caller sleeps: a notify costs a system call whenever any thread waits
+    // on an atomic that libstdc++ hashes to the same waiter table entry (parked workers).
+    if (caller_parked_.load(std::memory_order_seq_cst)) caller_epoch_.notify_all();
   }
 
  private:
   struct Worker {
     WorkStealingDeque deque;
+    WorkerScratch scratch;
     alignas(kCacheLine) std::atomic<bool> in_job{false};
     std::thread thread;
   };
 
-  void wake_all() noexcept {
+  // Added to idle_ while the helping caller is parked, so notify_work can tell it apart.
+  static constexpr std::uint64_t kCallerIdle = std::uint64_t{1} << 32;
+  // Look for work this many times, yielding in between, before parking: work often arrives
+  // within microseconds, and parking and waking cost more.
+  static constexpr int kSpins = 32;
+
+  // Wakes every parked worker that may take work.
+  void wake_workers() noexcept {
     work_epoch_.fetch_add(1, std::memory_order_seq_cst);
     work_epoch_.notify_all();
+  }
+
+  // Wakes every thread, also those waiting for a seat.
+  void wake_all() noexcept {
+    seats_epoch_.fetch_add(1, std::memory_order_seq_cst);
+    seats_epoch_.notify_all();
+    wake_workers();
+  }
+
+  // The caller's part of a job it helps with: run tasks as worker 0 until none is in flight;
+  // with nothing to run, look again a few times, then park until work or the end arrives.
+  // noexcept: a job that throws here (no memory) ends the program, as it does on a worker.
+  void help(PoolJob& job) noexcept {
+    int spins = 0;
+    for (;;) {
+      if (job.run_one(0)) {
+        spins = 0;
+        continue;
+      }
+      if (job.finished()) return;
+      if (++spins < kSpins) {
+        std::this_thread::yield();
+        continue;
+      }
+      spins = 0;
+      const std::uint32_t seen = caller_epoch_.load(std::memory_order_seq_cst);
+      caller_parked_.store(true, std::memory_order_seq_cst);
+      idle_.fetch_add(kCallerIdle, std::memory_order_seq_cst);
+      const bool recheck = job.finished() || job.has_work();
+      if (!recheck) caller_epoch_.wait(seen, std::memory_order_seq_cst);
+      idle_.fetch_sub(kCallerIdle, std::memory_order_seq_cst);
+      caller_parked_.store(false, std::memory_order_seq_cst);
+    }
+  }
+
+  // True when worker `id` may take tasks of the job now: it is among the max_workers, and it
+  // is not thread 0 while the caller holds that place (or no job runs: the next one's caller
+  // may). Call with in_job set.
+  [[nodiscard]] bool seated(std::size_t id, PoolJob* job) const noexcept {
+    if (id >= active_.load(std::memory_order_seq_cst)) return false;
+    return id != 0 || (job != nullptr && !caller_helps_.load(std::memory_order_relaxed));
   }
 
   void worker_loop(std::size_t id) {
     current_worker = WorkerIdentity{this, id};
     Worker& self = *workers_[id];
     int spins = 0;
+    bool parked = false;  // just woken from the wait for work
     for (;;) {
       const std::uint32_t seen = work_epoch_.load(std::memory_order_seq_cst);
+      const std::uint32_t seen_seats = seats_epoch_.load(std::memory_order_seq_cst);
       if (stopping_.load(std::memory_order_seq_cst)) return;
       bool worked = false;
-      if (id < active_.load(std::memory_order_seq_cst)) {
-        self.in_job.store(true, std::memory_order_seq_cst);
-        if (PoolJob* job = job_.load(std::memory_order_seq_cst)) {
-          while (id < active_.load(std::memory_order_relaxed) && job->run_one(id)) worked = true;
-        }
-        self.in_job.store(false, std::memory_order_seq_cst);
+      self.in_job.store(true, std::memory_order_seq_cst);
+      PoolJob* job = job_.load(std::memory_order_seq_cst);
+      const bool may_work = seated(id, job);
+      if (may_work && job != nullptr) {
+        while (id < active_.load(std::memory_order_relaxed) && job->run_one(id)) worked = true;
       }
+      self.in_job.store(false, std::memory_order_seq_cst);
+      if (!may_work) {
+        // Retired, or thread 0 with its place taken: wait for the seats to change, outside
+        // idle_, so that notify_work never wakes this thread instead of one that can help.
+        // A wake-up meant for a worker that came here instead is passed on.
+        if (std::exchange(parked, false)) notify_work();
+        spins = 0;
+        seats_epoch_.wait(seen_seats, std::memory_order_seq_cst);
+        continue;
+      }
+      parked = false;
       if (worked) {
         spins = 0;
         continue;
       }
-      // Nothing found: look again a few times (work often arrives within microseconds),
-      // then park until someone announces work.
-      if (++spins < 32) {
+      // Nothing found: look again a few times, then park until someone announces work.
+      if (++spins < kSpins) {
         std::this_thread::yield();
         continue;
       }
       spins = 0;
       idle_.fetch_add(1, std::memory_order_seq_cst);
       bool recheck = false;
-      if (id < active_.load(std::memory_order_seq_cst)) {
-        self.in_job.store(true, std::memory_order_seq_cst);
-        if (PoolJob* job = job_.load(std::memory_order_seq_cst)) recheck = job->has_work();
-        self.in_job.store(false, std::memory_order_seq_cst);
+      self.in_job.store(true, std::memory_order_seq_cst);
+      job = job_.load(std::memory_order_seq_cst);
+      if (seated(id, job) && job != nullptr) recheck = job->has_work();
+      self.in_job.store(false, std::memory_order_seq_cst);
+      if (!recheck) {
+        work_epoch_.wait(seen, std::memory_order_seq_cst);
+        parked = true;
       }
-      if (!recheck) work_epoch_.wait(seen, std::memory_order_seq_cst);
       idle_.fetch_sub(1, std::memory_order_seq_cst);
     }
   }
@@ -188,13 +297,18 @@ class WorkerPool {
   alignas(kCacheLine) std::atomic<std::size_t> spawned_{0};
   std::mutex job_mutex_;
   alignas(kCacheLine) std::atomic<PoolJob*> job_{nullptr};
+  std::atomic<bool> caller_helps_{false};  // of the job in job_; read with in_job set
   alignas(kCacheLine) std::atomic<std::size_t> active_{0};
-  alignas(kCacheLine) std::atomic<std::size_t> idle_{0};
+  alignas(kCacheLine) std::atomic<std::uint64_t> idle_{0};  // parked workers (+ kCallerIdle)
   // 32-bit on purpose: libstdc++ waits on futex-sized atomics directly, but on wider ones
   // through a futex shared by unrelated atomics, where notify_one can wake the wrong
   // waiter and lose the wakeup. Wrap-around is harmless: waits compare for equality.
   alignas(kCacheLine) std::atomic<std::uint32_t> work_epoch_{0};
-  alignas(kCacheLine) std::atomic<std::uint32_t> done_epoch_{0};
+  // Bumped when which threads may take work changes: workers that may not wait on it.
+  alignas(kCacheLine) std::atomic<std::uint32_t> seats_epoch_{0};
+  // The caller of execute() waits on it: for the job's end, and, helping, for work.
+  alignas(kCacheLine) std::atomic<std::uint32_t> caller_epoch_{0};
+  std::atomic<bool> caller_parked_{false};  // the caller is in (or about to enter) its wait
   std::atomic<bool> stopping_{false};
 };
 

@@ -15,8 +15,10 @@
 namespace taskmap {
 
 /// Runs graphs on a reusable pool of worker threads with per-worker work-stealing deques.
-/// io_bound tasks start first, then higher priority; concurrency groups are honoured; a
-/// failure skips every dependent before any of them could start.
+/// The thread that calls run() takes part as worker 0 and wakes workers only while more
+/// tasks are ready than it is taking. io_bound tasks start first, then higher priority;
+/// concurrency groups are honoured; a failure skips every dependent before any of them could
+/// start.
 /// Thread safety: run() may be called from several threads; runs on one executor take turns.
 /// A task that calls run() on its own executor gets its graph run inline on its thread.
 class ThreadPoolExecutor {
@@ -25,8 +27,10 @@ class ThreadPoolExecutor {
   explicit ThreadPoolExecutor(std::size_t ncores = 0)
       : pool_(std::make_unique<detail::WorkerPool>(ncores != 0 ? ncores : default_workers())) {}
 
-  /// Runs every pending (or cancelled) task of `graph` whose ancestors have not failed; the
-  /// calling thread waits. `options.ncores` is ignored: the pool's size applies.
+  /// Runs every pending (or cancelled) task of `graph` whose ancestors have not failed. The
+  /// calling thread runs tasks as worker 0 in the place of the pool's thread 0, so no more
+  /// than max_workers() tasks run at once; called from a task of another pool it only waits.
+  /// `options.ncores` is ignored: the pool's size applies.
   /// Throws: TaskError with `raise_errors`; Error if the graph is already running; the
   /// first exception an observer threw.
   template <class T>
