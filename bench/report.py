@@ -6,7 +6,8 @@
         (build, sequential run and rerun, against the baselines), the executors benchmark's
         (capturing tasks against Taskflow and oneTBB, stateless tasks, coroutines, tiny runs,
         CPU-bound scaling, sleepers, observers) and the memory benchmark's (bytes per task
-        against Taskflow; the file written by `taskmap_memory_bench --out=`).
+        against Taskflow; the file written by `taskmap_memory_bench --out=`) and the compile
+        times of bench/compile_time.py --out= (against Taskflow's hello world).
         `tables` may be left out: `report.py core.json` does the same.
 
     python3 bench/report.py compare before.json after.json
@@ -46,6 +47,7 @@ ONE_PASS_TARGET = 1.0
 TINY_POOL_TARGET_US = 1.0  # 1-task run on a reused pool
 WAVE16_TARGET_US = 3.0  # 16-task wavefront run
 MEMORY_TARGET = 232.0  # bytes per task, 1M-task named chain (and at or below Taskflow's)
+COMPILE_TARGET_S = 5.0  # quickstart at -O2 with g++ 12
 RUN_TARGET = 10.0  # ns/task
 # pool / oneTBB, per shape (ns per task; lower is better)
 POOL_VS_TBB_TARGET = {"independent": 0.35, "chain": 0.8, "binary_tree": 0.55, "wavefront": 0.6}
@@ -425,11 +427,34 @@ def memory_tables(doc):
               f"| ≤ {MEMORY_TARGET:.0f}: {verdict(tm['heap_built'], MEMORY_TARGET)} | — | — |")
 
 
+def compile_tables(doc):
+    """The table of bench/compile_time.py --out=FILE."""
+    rows = {row["name"]: row for row in doc["rows"]}
+    print(f"### Compile time: one file at -O2, best of {doc.get('repeat', '?')} "
+          f"({doc.get('compiler', '?')})")
+    print()
+    print("| file | wall (s) | CPU (s) | / Taskflow's hello world |")
+    print("|---|---:|---:|---:|")
+    reference = rows.get("taskflow_hello")
+    for name, row in rows.items():
+        versus = fmt_ratio(ratio(row["wall_s"], reference["wall_s"])) if reference else "—"
+        print(f"| {name} | {row['wall_s']:.2f} | {row['cpu_s']:.2f} | {versus} |")
+    if "quickstart" in rows:
+        print(f"| target (quickstart) | ≤ {COMPILE_TARGET_S:.0f}: "
+              f"{verdict(rows['quickstart']['wall_s'], COMPILE_TARGET_S)} | | |")
+
+
 def cmd_tables(args):
     printed = False
     for path in args.json:
         with open(path, encoding="utf-8") as f:
             doc = json.load(f)
+        if "rows" in doc and "compiler" in doc:
+            if printed:
+                print()
+            compile_tables(doc)
+            printed = True
+            continue
         if "memory" in doc:
             if printed:
                 print()
