@@ -44,6 +44,9 @@ COUNTERS = ("ns_per_task", "maps_ns_per_task", "create_ns_per_task", "us_per_run
 CREATE_TARGET = 150.0  # ns/task
 # issue 10: create_graph from user-built maps / the plain one-pass build of the same maps
 ONE_PASS_TARGET = 1.0
+POOL_VS_TASKFLOW_TARGET = 0.67  # ThreadPoolExecutor{2} / Taskflow Executor(2), capturing tasks
+SEQ_VS_LOOP_TARGET = 2.0  # sequential run / hand-written std::function loop
+PAIRS_TARGET = 120.0  # ns/task, create_graph from vectors of pairs, 1M tasks
 TINY_POOL_TARGET_US = 1.0  # 1-task run on a reused pool
 WAVE16_TARGET_US = 3.0  # 16-task wavefront run
 MEMORY_TARGET = 232.0  # bytes per task, 1M-task named chain (and at or below Taskflow's)
@@ -197,30 +200,58 @@ def core_tables(r, context):
           f"| target ≤ {ONE_PASS_TARGET:.1f}× | naive_build, maps + build | stateless tasks, "
           "maps + create_graph |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|")
-    for shape in SHAPES:
+    build_shapes = SHAPES + ["independent_10k"]
+    for shape in build_shapes:
         total = get("build", shape)
+        if total is None:
+            continue
         maps = get("build", shape, "maps_ns_per_task")
         create = get("build", shape, "create_ns_per_task")
         one_pass = get("one_pass", shape, "create_ns_per_task")
         rt = ratio(create, one_pass)
-        print(f"| {shape} | {n_tasks(shape)} | {fmt_ns(total)} "
+        tasks = "10,000" if shape == "independent_10k" else n_tasks(shape)
+        print(f"| {shape} | {tasks} | {fmt_ns(total)} "
               f"| {fmt_cv(r.cv(f'BM_build/{shape}'), 1)} | {fmt_ns(maps)} | {fmt_ns(create)} "
               f"| {fmt_ns(one_pass)} | {fmt_ratio(rt)} | {verdict(rt, ONE_PASS_TARGET)} "
               f"| {fmt_ns(get('naive_build', shape))} | {fmt_ns(get('build_stateless', shape))} |")
+    if any(get("build_pairs", shape) is not None for shape in build_shapes):
+        print()
+        print("### Build from vectors of pairs, capturing tasks (ns per task; median of "
+              "repetitions)")
+        print()
+        print("Vectors: `std::vector` of (name, function) and (name, dependency names) pairs, "
+              "reserved and filled with `emplace_back` in one loop; build: `create_graph` from "
+              "them, destroying them.")
+        print()
+        print(f"| shape | tasks | vectors + create_graph | cv | vectors | create_graph "
+              f"| target ≤ {PAIRS_TARGET:.0f} | create_graph from maps (above) |")
+        print("|---|---:|---:|---:|---:|---:|---|---:|")
+        for shape in build_shapes:
+            total = get("build_pairs", shape)
+            if total is None:
+                continue
+            create = get("build_pairs", shape, "create_ns_per_task")
+            tasks = "10,000" if shape == "independent_10k" else n_tasks(shape)
+            print(f"| {shape} | {tasks} | {fmt_ns(total)} "
+                  f"| {fmt_cv(r.cv(f'BM_build_pairs/{shape}'), 1)} "
+                  f"| {fmt_ns(get('build_pairs', shape, 'maps_ns_per_task'))} | {fmt_ns(create)} "
+                  f"| {verdict(create, PAIRS_TARGET)} "
+                  f"| {fmt_ns(get('build', shape, 'create_ns_per_task'))} |")
     print()
     print("### Sequential run, capturing tasks (ns per task; median of repetitions)")
     print()
     print("| shape | tasks | run | cv | reset + run | handwritten loop (baseline) | run / baseline "
-          "| loop, create_graph's task order | stateless: run | stateless: run, span tasks "
-          "| stateless: loop |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+          f"| target ≤ {SEQ_VS_LOOP_TARGET:.0f}× | loop, create_graph's task order "
+          "| stateless: run | stateless: run, span tasks | stateless: loop |")
+    print("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|")
     for shape in SHAPES:
         run = get("run_sequential", shape)
         loop = get("handwritten_loop", shape)
         print(f"| {shape} | {n_tasks(shape)} | {fmt_ns(run)} "
               f"| {fmt_cv(r.cv(f'BM_run_sequential/{shape}'), 1)} "
               f"| {fmt_ns(get('rerun_sequential', shape))} | {fmt_ns(loop)} "
-              f"| {fmt_ratio(ratio(run, loop))} | {fmt_ns(get('handwritten_loop_maporder', shape))} "
+              f"| {fmt_ratio(ratio(run, loop))} | {verdict(ratio(run, loop), SEQ_VS_LOOP_TARGET)} "
+              f"| {fmt_ns(get('handwritten_loop_maporder', shape))} "
               f"| {fmt_ns(get('run_sequential_stateless', shape))} "
               f"| {fmt_ns(get('run_sequential_span', shape))} "
               f"| {fmt_ns(get('handwritten_loop_stateless', shape))} |")
@@ -265,8 +296,9 @@ def executors_tables(r, context):
     rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|"
     if taskflow:
         head += (" Taskflow build | build / Taskflow | Taskflow `Executor(2)` run "
-                 "| pool / Taskflow | pool rerun / Taskflow | `run` / Taskflow |")
-        rule += "---:|---:|---:|---:|---:|---:|"
+                 f"| pool / Taskflow | target ≤ {POOL_VS_TASKFLOW_TARGET}× "
+                 "| pool rerun / Taskflow | `run` / Taskflow |")
+        rule += "---:|---:|---:|---:|---|---:|---:|"
     print(head)
     print(rule)
     for shape in SHAPES:
@@ -282,8 +314,9 @@ def executors_tables(r, context):
             tf_build = get(f"BM_taskflow_build/{shape}")
             tf = get(f"BM_taskflow/{shape}")
             row += (f" {fmt(tf_build)} | {fmt_ratio(ratio(build, tf_build))} | {fmt(tf)} "
-                    f"| {fmt_ratio(ratio(pool, tf))} | {fmt_ratio(ratio(pool_rerun, tf))} "
-                    f"| {fmt_ratio(ratio(seq, tf))} |")
+                    f"| {fmt_ratio(ratio(pool, tf))} "
+                    f"| {verdict(ratio(pool, tf), POOL_VS_TASKFLOW_TARGET)} "
+                    f"| {fmt_ratio(ratio(pool_rerun, tf))} | {fmt_ratio(ratio(seq, tf))} |")
         print(row)
     print()
     title = ("Stateless taskmap tasks: ThreadPoolExecutor vs oneTBB flow graph"
@@ -335,24 +368,26 @@ def executors_tables(r, context):
           "tasks (µs per run; median of repetitions)")
     print()
     print("| runner | 1 task, back to back (hot) | 1 task, after a 2 ms pause (workers parked) "
-          "| 16-task wavefront, hot |")
-    print("|---|---:|---:|---:|")
+          "| 16-task wavefront, hot | 16-task wavefront, parked |")
+    print("|---|---:|---:|---:|---:|")
 
     def us(name):
         return get(name, "us_per_run")
 
     print(f"| `taskmap::run` (sequential) | {fmt(us('BM_tiny_seq'))} | — "
-          f"| {fmt(us('BM_wave16_seq'))} |")
+          f"| {fmt(us('BM_wave16_seq'))} | — |")
     print(f"| reused `ThreadPoolExecutor{{2}}` | {fmt(us('BM_tiny_pool/hot'))} "
-          f"| {fmt(us('BM_tiny_pool/parked'))} | {fmt(us('BM_wave16_pool/hot'))} |")
+          f"| {fmt(us('BM_tiny_pool/parked'))} | {fmt(us('BM_wave16_pool/hot'))} "
+          f"| {fmt(us('BM_wave16_pool/parked'))} |")
     print(f"| oneTBB flow graph, `continue_node`s, `task_arena(2)` | {fmt(us('BM_tiny_tbb/hot'))} "
-          f"| {fmt(us('BM_tiny_tbb/parked'))} | {fmt(us('BM_wave16_tbb/hot'))} |")
+          f"| {fmt(us('BM_tiny_tbb/parked'))} | {fmt(us('BM_wave16_tbb/hot'))} "
+          f"| {fmt(us('BM_wave16_tbb/parked'))} |")
     if taskflow:
         print(f"| Taskflow, `Executor(2)` | {fmt(us('BM_tiny_taskflow/hot'))} "
-              f"| {fmt(us('BM_tiny_taskflow/parked'))} | {fmt(us('BM_wave16_taskflow/hot'))} |")
+              f"| {fmt(us('BM_tiny_taskflow/parked'))} | {fmt(us('BM_wave16_taskflow/hot'))} | — |")
         print(f"| pool / Taskflow | {fmt_ratio(ratio(us('BM_tiny_pool/hot'), us('BM_tiny_taskflow/hot')))} "
               f"| {fmt_ratio(ratio(us('BM_tiny_pool/parked'), us('BM_tiny_taskflow/parked')))} "
-              f"| {fmt_ratio(ratio(us('BM_wave16_pool/hot'), us('BM_wave16_taskflow/hot')))} |")
+              f"| {fmt_ratio(ratio(us('BM_wave16_pool/hot'), us('BM_wave16_taskflow/hot')))} | — |")
     print(f"| target (pool) | ≤ {TINY_POOL_TARGET_US:.0f} µs: "
           f"{verdict(us('BM_tiny_pool/hot'), TINY_POOL_TARGET_US)} | — "
           f"| ≤ {WAVE16_TARGET_US:.0f} µs: {verdict(us('BM_wave16_pool/hot'), WAVE16_TARGET_US)} |")
