@@ -28,28 +28,13 @@ class NameIndex {
   /// The index of `name`, or no_task.
   [[nodiscard]] std::uint32_t find(std::string_view name,
                                    const std::vector<std::string>& names) const noexcept {
-    if (slots_.empty()) return no_task;
-    const std::uint32_t hash = hash_of(name);
-    for (std::size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
-      const Slot& slot = slots_[pos];
-      if (slot.index == no_task) return no_task;
-      if (slot.hash == hash && names[slot.index] == name) return slot.index;
-    }
+    return find_hashed(name, hash_of(name), names);
   }
 
   /// Adds `names[index]`; returns the index already stored under that name, or `index`.
   std::uint32_t insert(std::uint32_t index, const std::vector<std::string>& names) {
     if ((size_ + 1) * 2 > slots_.size()) rehash(slots_.empty() ? 16 : slots_.size() * 2);
-    const std::uint32_t hash = hash_of(names[index]);
-    for (std::size_t pos = hash & mask_;; pos = (pos + 1) & mask_) {
-      Slot& slot = slots_[pos];
-      if (slot.index == no_task) {
-        slot = Slot{hash, index};
-        ++size_;
-        return index;
-      }
-      if (slot.hash == hash && names[slot.index] == names[index]) return slot.index;
-    }
+    return insert_hashed(index, hash_of(names[index]), names);
   }
 
   /// Hash of a name as this index computes it, for the *_hashed calls.
