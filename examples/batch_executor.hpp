@@ -32,8 +32,7 @@ class BatchExecutor {
     // Worker i runs the i-th task of a batch: the worker id keeps the run's per-worker
     // scratch apart, so at most `threads_` ids are used.
     taskmap::ExecutorRun<T> run(graph, options, threads_);
-    taskmap::ReadyQueue ready(run);
-    ready.push(run.first_ready());
+    taskmap::ReadyQueue ready = run.first_ready_queue();
     std::vector<taskmap::TaskId> batch;
     std::vector<std::exception_ptr> errors;
     std::vector<std::thread> threads;

@@ -30,6 +30,8 @@ concept Executor = requires(E& executor, TaskGraph<int>& graph, const RunOptions
   { executor.run(graph, options) } -> std::same_as<RunSummary>;
 };
 
+class ReadyQueue;
+
 /// One run of one graph, for executors: it owns every rule of a run (which tasks are ready,
 /// concurrency groups, failures and the dependents they skip, fail_fast, stop requests,
 /// observers and their exceptions, done tasks and seeded results, raise_errors), so an
@@ -44,15 +46,24 @@ class ExecutorRun {
   /// Opens a run: marks the graph running, tells the observers, makes cancelled tasks
   /// pending again, skips tasks below earlier failures and finds the ready tasks.
   /// `workers` is reported to observers; worker ids passed to the other members must be
-  /// below `worker_ids` (default: `workers`).
+  /// below `worker_ids` (default: `workers`). The run keeps a reference to `options`.
   /// Throws: Error if the graph is already running; what an observer's on_run_start threw.
   explicit ExecutorRun(TaskGraph<T>& graph, const RunOptions& options, std::size_t workers = 1,
                        std::size_t worker_ids = 0)
       : core_(detail::GraphAccess::state(graph), options, workers,
               worker_ids != 0 ? worker_ids : workers) {}
 
+  /// Options that would be gone before the run ends (`ExecutorRun run(graph, {})`) do not
+  /// compile: pass the executor's own `options`.
+  ExecutorRun(TaskGraph<T>& graph, RunOptions&& options, std::size_t workers = 1,
+              std::size_t worker_ids = 0) = delete;
+
   /// The tasks ready when the run opened, by id (their start order is ReadyQueue's).
   [[nodiscard]] std::span<const TaskId> first_ready() const noexcept { return core_.first_ready(); }
+
+  /// A ReadyQueue holding first_ready(), in start order, which is then empty: the queue
+  /// reuses the run's buffer instead of copying the tasks into one of its own.
+  [[nodiscard]] ReadyQueue first_ready_queue();
 
   /// Begins `task` on `worker`. True when it may run now: it is marked running and the
   /// observers were told. False when it must not: the run is stopping (fail_fast, a stop
@@ -90,6 +101,12 @@ class ExecutorRun {
                                                            std::exception_ptr error) {
     return core_.end(task, worker, std::move(error));
   }
+
+  /// end() for a run on one thread, queueing the tasks that became ready straight on `ready`
+  /// (the same tasks in the same order, without the intermediate span).
+  /// Throws: std::bad_alloc only.
+  TASKMAP_DETAIL_ALWAYS_INLINE void end(TaskId task, std::size_t worker, std::exception_ptr error,
+                                        ReadyQueue& ready) requires(kThreads == Threads::one);
 
   /// True when no new task should start: fail_fast after a failure, a stop request, or an
   /// observer's exception. start() checks it itself.
@@ -141,7 +158,25 @@ class ReadyQueue {
   [[nodiscard]] bool by_hints() const noexcept { return tasks_.by_hints(); }
 
  private:
+  template <class T, Threads K>
+  friend class ExecutorRun;
+
+  explicit ReadyQueue(detail::ReadyTasks tasks) : tasks_(std::move(tasks)) {}
+
   detail::ReadyTasks tasks_;
 };
+
+template <class T, Threads kThreads>
+ReadyQueue ExecutorRun<T, kThreads>::first_ready_queue() {
+  const std::size_t count = core_.first_ready().size();
+  return ReadyQueue(detail::ReadyTasks(core_.hints(), core_.ordered(), core_.take_first_ready(),
+                                       count, core_.graph().size()));
+}
+
+template <class T, Threads kThreads>
+void ExecutorRun<T, kThreads>::end(TaskId task, std::size_t worker, std::exception_ptr error,
+                                   ReadyQueue& ready) requires(kThreads == Threads::one) {
+  core_.end(task, worker, std::move(error), ready);
+}
 
 }  // namespace taskmap

@@ -50,11 +50,26 @@ class ReadyTasks {
     }
   }
 
+  /// A queue that starts with `tasks[0, count)`, taking over their buffer (room for
+  /// `capacity` tasks) as its FIFO when it has no hints: no second buffer, no copy.
+  ReadyTasks(OrderHints hints, bool ordered, std::unique_ptr<TaskId[]> tasks, std::size_t count,
+             std::size_t capacity)
+      : hints_(hints), ordered_(ordered) {
+    if (ordered_) {
+      heap_.reserve(capacity);
+      push(std::span<const TaskId>(tasks.get(), count));
+    } else {
+      fifo_ = std::move(tasks);
+      capacity_ = capacity;
+      tail_ = count;
+    }
+  }
+
   TASKMAP_DETAIL_ALWAYS_INLINE void push(TaskId task) {
     if (!ordered_) {
       // A plain store on the per-task path; growing is rare (a parked group member queued
       // again) and stays out of line.
-      if (tail_ == capacity_) grow_fifo();
+      if (tail_ == capacity_) grow_fifo(1);
       fifo_[tail_++] = task;
       return;
     }
@@ -63,6 +78,14 @@ class ReadyTasks {
   }
 
   TASKMAP_DETAIL_ALWAYS_INLINE void push(std::span<const TaskId> tasks) {
+    if (!ordered_) {
+      // One room check per batch: the copy below then only stores.
+      if (capacity_ - tail_ < tasks.size()) grow_fifo(tasks.size());
+      TaskId* out = fifo_.get() + tail_;
+      for (const TaskId task : tasks) *out++ = task;
+      tail_ += tasks.size();
+      return;
+    }
     for (const TaskId task : tasks) push(task);
   }
 
@@ -90,12 +113,14 @@ class ReadyTasks {
   }
 
  private:
-  TASKMAP_DETAIL_NOINLINE void grow_fifo() {
-    std::unique_ptr<TaskId[]> bigger(new TaskId[capacity_ * 2]);
+  // Makes room for `more` tasks after the queued ones.
+  TASKMAP_DETAIL_NOINLINE void grow_fifo(std::size_t more) {
+    const std::size_t capacity = std::max(capacity_ * 2, tail_ - head_ + more);
+    std::unique_ptr<TaskId[]> bigger(new TaskId[capacity]);
     std::copy(fifo_.get() + head_, fifo_.get() + tail_, bigger.get());
     tail_ -= head_;
     head_ = 0;
-    capacity_ *= 2;
+    capacity_ = capacity;
     fifo_ = std::move(bigger);
   }
 

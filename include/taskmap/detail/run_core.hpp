@@ -71,12 +71,12 @@ class RunCore {
       groups_[i].max_concurrency = graph.groups[i].max_concurrency;
     }
     events_.run_started(g_.status, workers);
-    prepare_run(g_, waiting_, first_ready_, [&](TaskId task) {
+    first_ready_count_ = prepare_run(g_, waiting_.get(), first_ready_.get(), [&](TaskId task) {
       ++summary_.skipped;
       emit(EventKind::skipped, task, 0, &g_.errors[task]);
     });
-    in_flight_ = first_ready_.size();
-    for (const TaskId task : first_ready_) emit(EventKind::queued, task, 0);
+    in_flight_ = first_ready_count_;
+    for (const TaskId task : first_ready()) emit(EventKind::queued, task, 0);
   }
 
   RunCore(const RunCore&) = delete;
@@ -88,7 +88,15 @@ class RunCore {
   }
 
   [[nodiscard]] const GraphState<T>& graph() const noexcept { return g_; }
-  [[nodiscard]] std::span<const TaskId> first_ready() const noexcept { return first_ready_; }
+  [[nodiscard]] std::span<const TaskId> first_ready() const noexcept {
+    return {first_ready_.get(), first_ready_count_};
+  }
+  /// Hands over the buffer holding first_ready() (room for every task); first_ready() is
+  /// empty afterwards.
+  [[nodiscard]] std::unique_ptr<TaskId[]> take_first_ready() noexcept {
+    first_ready_count_ = 0;
+    return std::move(first_ready_);
+  }
   [[nodiscard]] OrderHints hints() const noexcept { return {&g_.io_bound, &g_.priority}; }
   [[nodiscard]] bool ordered() const noexcept { return ordered_; }
   [[nodiscard]] std::uint64_t run_id() const noexcept { return events_.run_id(); }
@@ -148,18 +156,30 @@ class RunCore {
   TASKMAP_DETAIL_ALWAYS_INLINE std::span<const TaskId> end(TaskId task, std::size_t worker,
                                                            std::exception_ptr error) {
     Slot& slot = slot_of(worker);
-    const std::span<const TaskId> children = g_.children_of(task);
-    // Room for every child and a resumed group member, so the loop below only stores.
-    if (slot.ready.size() <= children.size()) grow_ready(slot, children.size() + 1);
-    std::size_t ready = 0;
+    // Room for every child and a resumed group member, so the stores below never grow it.
+    const std::size_t most = g_.children_of(task).size() + 1;
+    if (slot.ready.size() < most) grow_ready(slot, most);
+    ReadyBuffer buffer{slot.ready.data()};
+    end(task, worker, std::move(error), buffer);
+    return {slot.ready.data(), buffer.count};
+  }
+
+  /// end(), handing each task that became ready to `queue.push(task)` as it is found. With
+  /// Threads::many, `queue` must be private to the caller until this returns: a task another
+  /// worker took before settle() counted it could end first and let the run finish early.
+  template <class Queue>
+  TASKMAP_DETAIL_ALWAYS_INLINE void end(TaskId task, std::size_t worker, std::exception_ptr error,
+                                        Queue&& queue) {
     const TaskId resumed = leave_group(task, true);
+    std::size_t ready = 0;
     if (!error) {
       set_status(task, TaskStatus::done, std::memory_order_release);
-      ++slot.succeeded;
+      ++slot_of(worker).succeeded;
       emit(EventKind::finished, task, worker);
-      for (const TaskId child : children) {
+      for (const TaskId child : g_.children_of(task)) {
         if (release_one_dependency(child)) {
-          slot.ready[ready++] = child;
+          ++ready;
+          queue.push(child);
           emit(EventKind::queued, child, worker);
         }
       }
@@ -167,8 +187,7 @@ class RunCore {
       record_failure(task, worker, error);
     }
     settle(ready);
-    if (resumed != no_task) slot.ready[ready++] = resumed;  // already in flight
-    return {slot.ready.data(), ready};
+    if (resumed != no_task) queue.push(resumed);  // already in flight
   }
 
   RunSummary finish() {
@@ -195,6 +214,13 @@ class RunCore {
  private:
   using Lock = std::conditional_t<kMany, std::mutex, NoLock>;
   using Count = std::conditional_t<kMany, std::atomic<std::size_t>, std::size_t>;
+
+  // Where end() writes the tasks it returns as a span: room was made beforehand.
+  struct ReadyBuffer {
+    TaskId* tasks;
+    std::size_t count = 0;
+    TASKMAP_DETAIL_ALWAYS_INLINE void push(TaskId task) noexcept { tasks[count++] = task; }
+  };
 
   struct alignas(kCacheLine) Slot {
     std::vector<const T*> inputs;
@@ -362,8 +388,10 @@ class RunCore {
   EventSink events_;
   const bool observed_;  // checked once: most runs have no observers
   const bool ordered_;
-  std::vector<TaskId> first_ready_;
-  std::vector<std::uint32_t> waiting_;
+  // Both left uninitialised: prepare_run writes every entry it hands out in one pass.
+  std::unique_ptr<TaskId[]> first_ready_{new TaskId[g_.size()]};
+  std::size_t first_ready_count_ = 0;
+  std::unique_ptr<std::uint32_t[]> waiting_{new std::uint32_t[g_.size()]};
   Slot first_slot_;
   std::vector<std::unique_ptr<Slot>> more_slots_;  // workers 1, 2, ...: each touches its own
   std::vector<GroupState> groups_;

@@ -94,22 +94,25 @@ void skip_dependents(GraphState<T>& graph, TaskId root, const std::exception_ptr
 }
 
 /// Prepares a run: cancelled tasks become pending again; each pending task gets the count
-/// of dependencies it still waits for; those with none are appended to `ready` (in id
-/// order); pending tasks below a failed or skipped task are skipped (on_skip per task).
+/// of dependencies it still waits for in `waiting` (every other task kNotWaiting); those with
+/// none are written to `ready` (in id order), and their count is returned; pending tasks
+/// below a failed or skipped task are skipped (on_skip per task). `waiting` and `ready` each
+/// have room for every task and may start uninitialised: this one pass writes them, so a run
+/// of a big graph pays no separate pass to clear them.
 template <class T, class OnSkip>
-void prepare_run(GraphState<T>& graph, std::vector<std::uint32_t>& waiting,
-                 std::vector<std::uint32_t>& ready, OnSkip&& on_skip) {
+std::size_t prepare_run(GraphState<T>& graph, std::uint32_t* waiting, TaskId* ready,
+                        OnSkip&& on_skip) {
   graph.ensure_children();
   const std::size_t n = graph.size();
-  waiting.assign(n, kNotWaiting);
-  // Sized for every task and trimmed at the end: the loop only stores.
-  std::size_t ready_count = ready.size();
-  ready.resize(ready_count + n);
+  std::size_t ready_count = 0;
   std::vector<std::uint32_t> doomed;  // (task, failed-or-skipped dependency) pairs
   for (std::uint32_t task = 0; task < n; ++task) {
     TaskStatus& status = graph.status[task];
     if (status == TaskStatus::cancelled) status = TaskStatus::pending;
-    if (status != TaskStatus::pending) continue;
+    if (status != TaskStatus::pending) {
+      waiting[task] = kNotWaiting;
+      continue;
+    }
     std::uint32_t count = 0;
     TaskId doomed_by = no_task;
     for (const std::uint32_t dep : graph.deps_of(task)) {
@@ -121,14 +124,14 @@ void prepare_run(GraphState<T>& graph, std::vector<std::uint32_t>& waiting,
       }
     }
     if (doomed_by != no_task) {
+      waiting[task] = kNotWaiting;
       doomed.push_back(task);
       doomed.push_back(doomed_by);
-    } else {
-      waiting[task] = count;
-      if (count == 0) ready[ready_count++] = task;
+      continue;
     }
+    waiting[task] = count;
+    if (count == 0) ready[ready_count++] = task;
   }
-  ready.resize(ready_count);
   std::vector<std::uint32_t> stack;
   for (std::size_t i = 0; i < doomed.size(); i += 2) {
     const std::uint32_t task = doomed[i];
@@ -144,6 +147,7 @@ void prepare_run(GraphState<T>& graph, std::vector<std::uint32_t>& waiting,
       on_skip(skipped);
     });
   }
+  return ready_count;
 }
 
 /// After a stop: every task the run would still have started becomes cancelled (the next

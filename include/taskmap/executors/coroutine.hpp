@@ -44,14 +44,13 @@ RunSummary run_async(TaskGraph<T>& graph, const RunOptions& options = {}) {
 template <class T>
 RunSummary CoroutineExecutor::run(TaskGraph<T>& graph, const RunOptions& options) const {
   ExecutorRun<T, Threads::one> run(graph, options);
-  ReadyQueue ready(run);
-  ready.push(run.first_ready());
+  ReadyQueue ready = run.first_ready_queue();
   detail::EventLoop loop;
   std::size_t suspended = 0;  // coroutine tasks started and not finished
 
   auto on_done = [&](TaskId task, std::exception_ptr& error) {
     --suspended;
-    ready.push(run.end(task, 0, std::move(error)));
+    run.end(task, 0, std::move(error), ready);
   };
   auto report = [](void* self, TaskId task, std::exception_ptr& error) noexcept {
     (*static_cast<decltype(on_done)*>(self))(task, error);
@@ -62,14 +61,14 @@ RunSummary CoroutineExecutor::run(TaskGraph<T>& graph, const RunOptions& options
     for (TaskId task = ready.pop(); task != no_task; task = ready.pop()) {
       if (!run.start(task, 0)) continue;
       if (!run.is_coroutine(task)) {
-        ready.push(run.end(task, 0, run.invoke(task, 0)));
+        run.end(task, 0, run.invoke(task, 0), ready);
         continue;
       }
       std::coroutine_handle<> handle;
       try {
         handle = run.start_coroutine(task, 0, CoroutineDone{report, &on_done, task});
       } catch (...) {  // no memory for its frame
-        ready.push(run.end(task, 0, std::current_exception()));
+        run.end(task, 0, std::current_exception(), ready);
         continue;
       }
       ++suspended;

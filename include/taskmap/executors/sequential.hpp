@@ -34,11 +34,10 @@ RunSummary run(TaskGraph<T>& graph, const RunOptions& options = {}) {
 template <class T>
 RunSummary SequentialExecutor::run(TaskGraph<T>& graph, const RunOptions& options) const {
   ExecutorRun<T, Threads::one> run(graph, options);
-  ReadyQueue ready(run);
-  ready.push(run.first_ready());
+  ReadyQueue ready = run.first_ready_queue();
   for (TaskId task = ready.pop(); task != no_task; task = ready.pop()) {
     if (!run.start(task, 0)) continue;
-    ready.push(run.end(task, 0, run.invoke(task, 0)));
+    run.end(task, 0, run.invoke(task, 0), ready);
   }
   return run.finish();
 }
