@@ -44,11 +44,6 @@ using SecondOf = decltype(std::get<1>(std::declval<E&>()));
 /// Most tasks a graph may hold: ids and counts stay far below the "no task" id.
 inline constexpr std::size_t kMaxTasks = std::numeric_limits<std::uint32_t>::max() / 2 - 1;
 
-/// Name lookups run this many ahead of the one being resolved: the slot of lookup i + 16
-/// and the name of lookup i + 8 are being loaded while lookup i probes, so the cache misses
-/// of a big graph's index (far larger than the caches) overlap instead of queueing.
-inline constexpr std::size_t kLookupAhead = 16;
-
 /// A container whose keys cannot repeat: its insert says whether it inserted.
 template <class C>
 concept UniqueKeys = requires(C& container, const typename C::value_type& value) {
@@ -146,7 +141,7 @@ std::vector<std::string_view> intern_tasks(GraphState<T>& g, Deps&& deps,
     edge_names.reserve(n);
   }
   std::vector<std::string> duplicates;
-  std::uint32_t hashes[kLookupAhead];
+  std::uint32_t hashes[NameIndex::kLookupAhead];
   std::size_t waiting = 0;  // names pushed but not yet in the index
   auto flush = [&] {
     if constexpr (!std::ranges::sized_range<Deps>) g.index.reserve(g.names.size());
@@ -164,7 +159,7 @@ std::vector<std::string_view> intern_tasks(GraphState<T>& g, Deps&& deps,
     g.names.push_back(to_name(part<0, In::movable>(entry)));
     hashes[waiting] = NameIndex::hash(g.names.back());
     g.index.prefetch(hashes[waiting]);
-    if (++waiting == kLookupAhead) flush();
+    if (++waiting == NameIndex::kLookupAhead) flush();
     for (auto&& dep : std::get<1>(entry)) {
       std::string_view name = dep;
       if constexpr (!names_stable) name = owned.emplace_back(name);
@@ -178,23 +173,6 @@ std::vector<std::string_view> intern_tasks(GraphState<T>& g, Deps&& deps,
     throw_duplicates(g.name, "dependency list", std::move(duplicates));
   }
   return edge_names;
-}
-
-/// Runs `use(i, id)` for lookups i = 0 .. count-1 of names `name_at(i)` with hashes
-/// `hashes[i]`, in order, each index slot and first-compared name prefetched ahead; `warm(i)`
-/// may start loading what name_at(i) will read.
-template <class T, class NameAt, class Warm, class Use>
-void lookup_all(const GraphState<T>& g, std::size_t count, const std::uint32_t* hashes,
-                NameAt name_at, Warm warm, Use use) {
-  constexpr std::size_t half = kLookupAhead / 2;
-  for (std::size_t i = 0; i < count; ++i) {
-    if (i + kLookupAhead < count) {
-      g.index.prefetch(hashes[i + kLookupAhead]);
-      warm(i + kLookupAhead);
-    }
-    if (i + half < count) g.index.prefetch_name(hashes[i + half], g.names);
-    use(i, g.index.find_hashed(name_at(i), hashes[i], g.names));
-  }
 }
 
 /// Moves (or copies) each task's function out of `funcs`, walked once in its order. An entry
@@ -242,8 +220,8 @@ void attach_functions(GraphState<T>& g, Funcs&& funcs, std::vector<std::uint8_t>
     ++position;
   }
   if constexpr (In::stable) {
-    lookup_all(
-        g, later.size(), later_hashes.data(),
+    g.index.find_each(
+        later.size(), later_hashes.data(), g.names,
         [&](std::size_t i) { return std::string_view(std::get<0>(*later[i])); },
         [&](std::size_t i) {
 #if defined(__GNUC__) || defined(__clang__)
@@ -298,8 +276,8 @@ template <class T>
 void resolve_dependencies(GraphState<T>& g, const std::vector<std::string_view>& edge_names) {
   std::vector<MissingDependencyError::Edge> missing;
   std::uint32_t owner = 0;
-  lookup_all(
-      g, edge_names.size(), g.deps.data(), [&](std::size_t e) { return edge_names[e]; },
+  g.index.find_each(
+      edge_names.size(), g.deps.data(), g.names, [&](std::size_t e) { return edge_names[e]; },
       [&](std::size_t e) {
 #if defined(__GNUC__) || defined(__clang__)
         __builtin_prefetch(edge_names[e].data());

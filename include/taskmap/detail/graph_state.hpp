@@ -8,9 +8,11 @@
 #include <cstdint>
 #include <exception>
 #include <optional>
+#include <ranges>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <fmt/format.h>
@@ -102,13 +104,30 @@ struct GraphState {
                                                    std::string_view what) const {
     std::vector<std::uint32_t> ids;
     std::vector<std::string> unknown;
-    for (const auto& task : tasks) {
-      const std::uint32_t id = find(std::string_view(task));
+    auto take = [&](std::string_view task, std::uint32_t id) {
       if (id == no_task) {
-        unknown.emplace_back(std::string_view(task));
+        unknown.emplace_back(task);
       } else {
         ids.push_back(id);
       }
+    };
+    using Reference = std::ranges::range_reference_t<const Range>;
+    if constexpr (std::ranges::forward_range<const Range> &&
+                  std::is_lvalue_reference_v<Reference>) {
+      // Names that stay put: looked up in one prefetched batch, so resetting a million
+      // named tasks does not wait on a cache miss per name.
+      std::vector<std::string_view> wanted;
+      std::vector<std::uint32_t> hashes;
+      for (const auto& task : tasks) {
+        wanted.emplace_back(task);
+        hashes.push_back(NameIndex::hash(wanted.back()));
+      }
+      ids.reserve(wanted.size());
+      index.find_each(
+          wanted.size(), hashes.data(), names, [&](std::size_t i) { return wanted[i]; },
+          [](std::size_t) {}, [&](std::size_t i, std::uint32_t id) { take(wanted[i], id); });
+    } else {
+      for (const auto& task : tasks) take(std::string_view(task), find(std::string_view(task)));
     }
     if (!unknown.empty()) {
       std::sort(unknown.begin(), unknown.end());

@@ -16,6 +16,11 @@ namespace taskmap::detail {
 
 class NameIndex {
  public:
+  /// Batched lookups run this many ahead of the one being resolved: the slot of lookup
+  /// i + 16 and the name of lookup i + 8 are being loaded while lookup i probes, so the cache
+  /// misses of a big graph's index (far larger than the caches) overlap instead of queueing.
+  static constexpr std::size_t kLookupAhead = 16;
+
   /// Makes room for `count` names without rehashing.
   void reserve(std::size_t count) {
     std::size_t capacity = 16;
@@ -48,6 +53,23 @@ class NameIndex {
 #else
     static_cast<void>(hash);
 #endif
+  }
+
+  /// Runs `use(i, index)` for lookups i = 0 .. count-1 of names `name_at(i)` with hashes
+  /// `hashes[i]`, in order, each slot and first-compared name prefetched ahead; `warm(i)`
+  /// may start loading what name_at(i) will read.
+  template <class NameAt, class Warm, class Use>
+  void find_each(std::size_t count, const std::uint32_t* hashes,
+                 const std::vector<std::string>& names, NameAt name_at, Warm warm, Use use) const {
+    constexpr std::size_t half = kLookupAhead / 2;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (i + kLookupAhead < count) {
+        prefetch(hashes[i + kLookupAhead]);
+        warm(i + kLookupAhead);
+      }
+      if (i + half < count) prefetch_name(hashes[i + half], names);
+      use(i, find_hashed(name_at(i), hashes[i], names));
+    }
   }
 
   /// find() with the hash already computed.
