@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 
 #include "taskmap/detail/graph_state.hpp"
+#include "taskmap/detail/huge_pages.hpp"
 #include "taskmap/detail/messages.hpp"
 #include "taskmap/detail/topology.hpp"
 #include "taskmap/errors.hpp"
@@ -133,12 +134,12 @@ std::vector<std::string_view> intern_tasks(GraphState<T>& g, Deps&& deps,
   if constexpr (std::ranges::sized_range<Deps>) {
     const auto n = static_cast<std::size_t>(std::ranges::size(deps));
     if (n > kMaxTasks) throw_too_many(g.name, n);
-    g.names.reserve(n);
+    reserve_huge(g.names, n);
     g.index.reserve(n);
-    g.dep_offsets.reserve(n + 1);
+    reserve_huge(g.dep_offsets, n + 1);
     // Room for one dependency per task without regrowing; pages never written cost nothing.
-    g.deps.reserve(n);
-    edge_names.reserve(n);
+    reserve_huge(g.deps, n);
+    reserve_huge(edge_names, n);
   }
   std::vector<std::string> duplicates;
   std::uint32_t hashes[NameIndex::kLookupAhead];
@@ -299,7 +300,7 @@ void resolve_dependencies(GraphState<T>& g, const std::vector<std::string_view>&
 /// two groups. Precondition: every member name is a task.
 template <class T, class Groups>
 void assign_groups(GraphState<T>& g, const Groups& groups) {
-  g.group_of.assign(g.size(), kNoGroup);
+  assign_huge(g.group_of, g.size(), kNoGroup);
   g.groups.clear();
   // Sorted by name, so group ids and messages do not depend on hash order.
   std::vector<const typename Groups::value_type*> sorted;
@@ -331,11 +332,11 @@ void assign_groups(GraphState<T>& g, const Groups& groups) {
 template <class T, class Options>
 void apply_options(GraphState<T>& g, Options& opts) {
   const std::size_t n = g.size();
-  g.io_bound.assign(n, 0);
-  g.priority.assign(n, 0);
-  g.status.assign(n, TaskStatus::pending);
-  g.results.resize(n);
-  g.errors.resize(n);
+  assign_huge(g.io_bound, n, std::uint8_t{0});
+  assign_huge(g.priority, n, 0);
+  assign_huge(g.status, n, TaskStatus::pending);
+  resize_huge(g.results, n);
+  resize_huge(g.errors, n);
   std::vector<std::string> unknown;
   std::string unknown_detail;
   auto check = [&](std::string_view field, auto&& names_of_field) {
@@ -383,7 +384,7 @@ void build_graph(GraphState<T>& g, Funcs&& funcs, Deps&& deps, Options& opts) {
   // Intern every name once; the rest of the build and every run work on indices.
   std::deque<std::string> owned;  // dependency names the input does not keep
   const std::vector<std::string_view> edge_names = intern_tasks(g, std::forward<Deps>(deps), owned);
-  g.funcs.assign(g.size(), TaskFn<T>{});
+  assign_huge(g.funcs, g.size(), TaskFn<T>{});
   std::vector<std::uint8_t> attached(g.size(), 0);
   attach_functions(g, std::forward<Funcs>(funcs), attached);
   resolve_dependencies(g, edge_names);

@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "taskmap/detail/huge_pages.hpp"
 #include "taskmap/detail/messages.hpp"
 #include "taskmap/detail/name_index.hpp"
 #include "taskmap/detail/task_id.hpp"
@@ -149,10 +150,10 @@ struct GraphState {
   void build_children_into(std::vector<std::uint32_t>& offsets,
                            std::vector<std::uint32_t>& list) const {
     const std::size_t n = size();
-    offsets.assign(n + 1, 0);
+    assign_huge(offsets, n + 1, 0u);
     for (const std::uint32_t dep : deps) ++offsets[dep + 1];
     for (std::size_t i = 0; i < n; ++i) offsets[i + 1] += offsets[i];
-    list.resize(deps.size());
+    resize_huge(list, deps.size());
     std::vector<std::uint32_t> fill(offsets.begin(), offsets.end() - 1);
     for (std::uint32_t task = 0; task < n; ++task) {
       for (const std::uint32_t dep : deps_of(task)) list[fill[dep]++] = task;

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "taskmap/detail/huge_pages.hpp"
 #include "taskmap/detail/task_id.hpp"
 
 namespace taskmap::detail {
@@ -131,7 +132,8 @@ class NameIndex {
   }
 
   void rehash(std::size_t capacity) {
-    std::vector<Slot> old(capacity);
+    std::vector<Slot> old;
+    resize_huge(old, capacity);
     old.swap(slots_);
     mask_ = capacity - 1;
     for (const Slot& slot : old) {

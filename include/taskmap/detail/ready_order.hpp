@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "taskmap/detail/huge_pages.hpp"
 #include "taskmap/detail/inlining.hpp"
 #include "taskmap/detail/task_id.hpp"
 
@@ -47,6 +48,7 @@ class ReadyTasks {
       // Left uninitialised: zeroing it would be one more pass over a big graph per run.
       capacity_ = std::max<std::size_t>(capacity, 1);
       fifo_.reset(new TaskId[capacity_]);
+      advise_huge_pages(fifo_.get(), capacity_ * sizeof(TaskId));
     }
   }
 

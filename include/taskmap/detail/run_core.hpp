@@ -23,6 +23,7 @@
 #include "taskmap/detail/cache_line.hpp"
 #include "taskmap/detail/events.hpp"
 #include "taskmap/detail/graph_state.hpp"
+#include "taskmap/detail/huge_pages.hpp"
 #include "taskmap/detail/inlining.hpp"
 #include "taskmap/detail/ready_order.hpp"
 #include "taskmap/detail/run_state.hpp"
@@ -67,6 +68,8 @@ class RunCore {
         ordered_(graph.has_order_hints()),
         more_slots_(std::max<std::size_t>(worker_ids, 1) - 1),
         groups_(graph.groups.size()) {
+    advise_huge_pages(first_ready_.get(), g_.size() * sizeof(TaskId));
+    advise_huge_pages(waiting_.get(), g_.size() * sizeof(std::uint32_t));
     for (std::size_t i = 0; i < groups_.size(); ++i) {
       groups_[i].max_concurrency = graph.groups[i].max_concurrency;
     }

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 
 #include "taskmap/detail/graph_state.hpp"
+#include "taskmap/detail/huge_pages.hpp"
 #include "taskmap/detail/messages.hpp"
 #include "taskmap/errors.hpp"
 
@@ -23,9 +24,10 @@ template <class T>
 std::vector<std::uint32_t> find_cycle(const GraphState<T>& graph,
                                       std::vector<std::uint32_t>& order) {
   const std::size_t n = graph.size();
-  std::vector<std::uint32_t> waiting(n);
+  std::vector<std::uint32_t> waiting;
+  resize_huge(waiting, n);
   std::vector<std::uint32_t> ready;
-  ready.reserve(n);
+  reserve_huge(ready, n);
   for (std::uint32_t task = 0; task < n; ++task) {
     waiting[task] = graph.dep_offsets[task + 1] - graph.dep_offsets[task];
     if (waiting[task] == 0) ready.push_back(task);
@@ -110,7 +112,7 @@ void renumber(GraphState<T>& graph, const std::vector<std::uint32_t>& order) {
   constexpr std::size_t kAhead = 16;
   auto permute = [&](auto& values) {
     std::remove_reference_t<decltype(values)> moved;
-    moved.reserve(n);
+    reserve_huge(moved, n);
     for (std::size_t i = 0; i < n; ++i) {
       if (i + kAhead < n) prefetch_line(&values[order[i + kAhead]]);
       moved.push_back(std::move(values[order[i]]));
