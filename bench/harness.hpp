@@ -16,6 +16,10 @@
 #include <string_view>
 #include <utility>
 
+#if defined(__linux__)
+#include <sys/resource.h>
+#endif
+
 #include <benchmark/benchmark.h>
 
 #include <taskmap/taskmap.hpp>
@@ -75,9 +79,13 @@ inline int run_benchmarks(int argc, char** argv) {
 class Timer {
  public:
   explicit Timer(benchmark::State& state) : state_(state) {}
-  void start() { start_ = Clock::now(); }
+  void start() {
+    faults_at_start_ = minor_faults();
+    start_ = Clock::now();
+  }
   void stop() {
     const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+    faults_ += minor_faults() - faults_at_start_;
     state_.SetIterationTime(seconds);
     total_ += seconds;
   }
@@ -90,13 +98,32 @@ class Timer {
   void report_per_task(std::size_t tasks) {
     state_.counters["tasks"] = static_cast<double>(tasks);
     state_.counters["ns_per_task"] = mean() * 1e9 / static_cast<double>(tasks);
+    // Page faults inside the clock: on a virtual machine each costs microseconds, so they
+    // can be most of a big graph's figure (docs/performance.md, "Big graphs and page faults").
+    const auto iterations = static_cast<double>(state_.iterations());
+    if (iterations > 0) {
+      state_.counters["faults_per_1k_tasks"] =
+          static_cast<double>(faults_) / iterations * 1000.0 / static_cast<double>(tasks);
+    }
   }
 
  private:
   using Clock = std::chrono::steady_clock;
+
+  // Minor page faults of the whole process so far (workers' included); 0 where unknown.
+  static long minor_faults() noexcept {
+#if defined(__linux__)
+    rusage usage{};
+    if (getrusage(RUSAGE_SELF, &usage) == 0) return usage.ru_minflt;
+#endif
+    return 0;
+  }
+
   benchmark::State& state_;
   Clock::time_point start_{};
   double total_ = 0;
+  long faults_at_start_ = 0;
+  long faults_ = 0;
 };
 
 /// The data the benchmarks of one shape need (`Data`, constructed from the Shape), for one
