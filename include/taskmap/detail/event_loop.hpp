@@ -21,11 +21,13 @@
 
 namespace taskmap::detail {
 
-class EventLoop final : public Scheduler {
+/// A template only so that its code is compiled in the programs that run coroutines.
+template <class = void>
+class BasicEventLoop final : public Scheduler {
  public:
-  EventLoop() = default;
-  EventLoop(const EventLoop&) = delete;
-  EventLoop& operator=(const EventLoop&) = delete;
+  BasicEventLoop() = default;
+  BasicEventLoop(const BasicEventLoop&) = delete;
+  BasicEventLoop& operator=(const BasicEventLoop&) = delete;
 
   /// Queues `handle` from the loop's own thread (also before the loop runs).
   void post(std::coroutine_handle<> handle) { ready_.push_back(handle); }
@@ -106,5 +108,8 @@ class EventLoop final : public Scheduler {
   std::vector<std::coroutine_handle<>> inbox_;
   std::atomic<bool> inbox_pending_{false};
 };
+
+/// A single-threaded scheduler for coroutine tasks (see BasicEventLoop).
+using EventLoop = BasicEventLoop<>;
 
 }  // namespace taskmap::detail

@@ -302,12 +302,14 @@ template <class T, class Groups>
 void assign_groups(GraphState<T>& g, const Groups& groups) {
   assign_huge(g.group_of, g.size(), kNoGroup);
   g.groups.clear();
-  // Sorted by name, so group ids and messages do not depend on hash order.
-  std::vector<const typename Groups::value_type*> sorted;
-  for (const auto& entry : groups) sorted.push_back(&entry);
-  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
-  for (const auto* entry : sorted) {
-    const auto& [group, spec] = *entry;
+  // Sorted by name, so group ids and messages do not depend on hash order. The names are
+  // sorted as strings, with the one std::sort instantiation the build already has.
+  std::vector<std::string> sorted;
+  sorted.reserve(groups.size());
+  for (const auto& entry : groups) sorted.push_back(entry.first);
+  std::sort(sorted.begin(), sorted.end());
+  for (const std::string& group : sorted) {
+    const auto& spec = groups.find(group)->second;
     if (spec.max_concurrency == 0) {
       throw GraphError(
           fmt::format("graph '{}': group '{}' has max_concurrency 0, so its tasks could never run",
@@ -339,7 +341,8 @@ void apply_options(GraphState<T>& g, Options& opts) {
   resize_huge(g.errors, n);
   std::vector<std::string> unknown;
   std::string unknown_detail;
-  auto check = [&](std::string_view field, auto&& names_of_field) {
+  // One instantiation for every field (each is a std::vector<std::string>).
+  auto check = [&](std::string_view field, const std::vector<std::string>& names_of_field) {
     std::vector<std::string> bad;
     for (const auto& task : names_of_field) {
       if (g.find(task) == no_task) bad.push_back(task);

@@ -16,14 +16,16 @@
 
 namespace taskmap::detail {
 
-class TimerService {
+/// A template only so that its code is compiled in the programs that use it.
+template <class = void>
+class BasicTimerService {
  public:
   using time_point = std::chrono::steady_clock::time_point;
 
-  TimerService() = default;
-  TimerService(const TimerService&) = delete;
-  TimerService& operator=(const TimerService&) = delete;
-  ~TimerService() {
+  BasicTimerService() = default;
+  BasicTimerService(const BasicTimerService&) = delete;
+  BasicTimerService& operator=(const BasicTimerService&) = delete;
+  ~BasicTimerService() {
     {
       std::lock_guard lock(mutex_);
       stopping_ = true;
@@ -72,5 +74,8 @@ class TimerService {
   bool stopping_ = false;
   std::thread thread_;
 };
+
+/// One thread that resumes coroutines at their deadlines (see BasicTimerService).
+using TimerService = BasicTimerService<>;
 
 }  // namespace taskmap::detail

@@ -12,7 +12,9 @@
 namespace taskmap::detail {
 
 /// Appends `time` as ISO 8601 UTC with microseconds: 2026-11-22T04:51:33.123456Z.
-inline void append_timestamp(fmt::memory_buffer& out, std::chrono::system_clock::time_point time) {
+/// (A template only so that its formatting is compiled in the programs that log.)
+template <class = void>
+void append_timestamp(fmt::memory_buffer& out, std::chrono::system_clock::time_point time) {
   using namespace std::chrono;
   const auto micros = floor<microseconds>(time);
   const auto day = floor<days>(micros);

@@ -16,14 +16,16 @@
 
 namespace taskmap::detail {
 
-class WorkStealingDeque {
+/// A template only so that its code is compiled in the programs that start a pool.
+template <class = void>
+class BasicWorkStealingDeque {
  public:
-  explicit WorkStealingDeque(std::size_t capacity = 64) {
+  explicit BasicWorkStealingDeque(std::size_t capacity = 64) {
     buffers_.push_back(std::make_unique<Buffer>(capacity));
     buffer_.store(buffers_.back().get(), std::memory_order_relaxed);
   }
-  WorkStealingDeque(const WorkStealingDeque&) = delete;
-  WorkStealingDeque& operator=(const WorkStealingDeque&) = delete;
+  BasicWorkStealingDeque(const BasicWorkStealingDeque&) = delete;
+  BasicWorkStealingDeque& operator=(const BasicWorkStealingDeque&) = delete;
 
   /// Empties the deque and frees outgrown buffers. Only while no other thread uses it.
   /// Writes nothing when there is nothing to undo (a run leaves its deques empty), so
@@ -118,5 +120,8 @@ class WorkStealingDeque {
   alignas(kCacheLine) std::atomic<Buffer*> buffer_{nullptr};
   std::vector<std::unique_ptr<Buffer>> buffers_;  // owner only; the last one is current
 };
+
+/// A work-stealing deque of task ids (see BasicWorkStealingDeque).
+using WorkStealingDeque = BasicWorkStealingDeque<>;
 
 }  // namespace taskmap::detail

@@ -67,19 +67,21 @@ struct alignas(kCacheLine) WorkerScratch {
   std::uint64_t rng = 0;
 };
 
-class WorkerPool {
+/// A template only so that its code is compiled in the programs that start a pool.
+template <class = void>
+class BasicWorkerPool {
  public:
   static constexpr std::size_t kMaxWorkers = 256;
 
-  explicit WorkerPool(std::size_t workers)
+  explicit BasicWorkerPool(std::size_t workers)
       : workers_(std::make_unique<std::unique_ptr<Worker>[]>(kMaxWorkers)) {
     set_max_workers(workers);
   }
 
-  WorkerPool(const WorkerPool&) = delete;
-  WorkerPool& operator=(const WorkerPool&) = delete;
+  BasicWorkerPool(const BasicWorkerPool&) = delete;
+  BasicWorkerPool& operator=(const BasicWorkerPool&) = delete;
 
-  ~WorkerPool() {
+  ~BasicWorkerPool() {
     stopping_.store(true, std::memory_order_seq_cst);
     wake_all();
     for (std::size_t i = 0; i < spawned_.load(std::memory_order_relaxed); ++i) {
@@ -311,5 +313,8 @@ class WorkerPool {
   std::atomic<bool> caller_parked_{false};  // the caller is in (or about to enter) its wait
   std::atomic<bool> stopping_{false};
 };
+
+/// Long-lived threads that run one PoolJob at a time (see BasicWorkerPool).
+using WorkerPool = BasicWorkerPool<>;
 
 }  // namespace taskmap::detail

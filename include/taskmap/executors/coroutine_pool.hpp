@@ -21,10 +21,14 @@ namespace taskmap {
 /// io_bound tasks start first, then higher priority; groups, failures and stops behave as on
 /// every executor. Timers run on one extra thread, started at the first sleep_for.
 /// Thread safety: as ThreadPoolExecutor.
-class CoroutinePoolExecutor {
+/// Use it as CoroutinePoolExecutor: the template parameter is unused, and only makes the
+/// pool's code compiled in the programs that use it, not in every file that includes
+/// taskmap.hpp.
+template <class = void>
+class BasicCoroutinePoolExecutor {
  public:
   /// A pool of `ncores` workers (0 = the hardware concurrency).
-  explicit CoroutinePoolExecutor(std::size_t ncores = 0)
+  explicit BasicCoroutinePoolExecutor(std::size_t ncores = 0)
       : timers_(std::make_unique<detail::TimerService>()),
         pool_(std::make_unique<detail::WorkerPool>(ncores != 0 ? ncores
                                                                : detail::default_workers())) {}
@@ -48,6 +52,10 @@ class CoroutinePoolExecutor {
   std::unique_ptr<detail::TimerService> timers_;
   std::unique_ptr<detail::WorkerPool> pool_;
 };
+
+/// Runs graphs on a reusable pool where awaiting coroutines free their worker (see
+/// BasicCoroutinePoolExecutor).
+using CoroutinePoolExecutor = BasicCoroutinePoolExecutor<>;
 
 static_assert(Executor<CoroutinePoolExecutor>);
 

@@ -21,10 +21,13 @@ namespace taskmap {
 /// start.
 /// Thread safety: run() may be called from several threads; runs on one executor take turns.
 /// A task that calls run() on its own executor gets its graph run inline on its thread.
-class ThreadPoolExecutor {
+/// Use it as ThreadPoolExecutor: the template parameter is unused, and only makes the pool's
+/// code compiled in the programs that use it, not in every file that includes taskmap.hpp.
+template <class = void>
+class BasicThreadPoolExecutor {
  public:
   /// A pool of `ncores` workers (0 = the hardware concurrency).
-  explicit ThreadPoolExecutor(std::size_t ncores = 0)
+  explicit BasicThreadPoolExecutor(std::size_t ncores = 0)
       : pool_(std::make_unique<detail::WorkerPool>(ncores != 0 ? ncores : default_workers())) {}
 
   /// Runs every pending (or cancelled) task of `graph` whose ancestors have not failed. The
@@ -50,6 +53,9 @@ class ThreadPoolExecutor {
   std::unique_ptr<detail::WorkerPool> pool_;
 };
 
+/// Runs graphs on a reusable pool of worker threads (see BasicThreadPoolExecutor).
+using ThreadPoolExecutor = BasicThreadPoolExecutor<>;
+
 static_assert(Executor<ThreadPoolExecutor>);
 
 /// Runs `graph` on a new pool of `options.ncores` workers (0 = the hardware concurrency).
@@ -63,8 +69,9 @@ RunSummary run_parallel(TaskGraph<T>& graph, const RunOptions& options = {}) {
 // ---------------------------------------------------------------------------------------
 // Implementation
 
+template <class U>
 template <class T>
-RunSummary ThreadPoolExecutor::run(TaskGraph<T>& graph, const RunOptions& options) {
+RunSummary BasicThreadPoolExecutor<U>::run(TaskGraph<T>& graph, const RunOptions& options) {
   return detail::run_on_pool(*pool_, nullptr, graph, options);
 }
 

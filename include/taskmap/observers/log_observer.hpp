@@ -78,6 +78,9 @@ struct LogOptions {
 namespace detail {
 
 /// An append-only file that takes a whole buffer at a time and hands it to the OS at once.
+/// A template only so that its code is compiled in the programs that log (see
+/// BasicLogObserver).
+template <class = void>
 class LogFile {
  public:
   /// Throws: Error naming the path and the OS's reason when it cannot be opened.
@@ -117,25 +120,26 @@ inline std::string os_reason(int error) { return std::generic_category().message
 /// well, so that " - " only ever separates fields. Timestamps are UTC with microseconds.
 /// Thread safety: events may come from many workers at once; each line (or failure pair)
 /// is formatted outside the lock and written whole, so lines never interleave.
-class LogObserver : public Observer {
+/// Use it as LogObserver: the template parameter is unused, and only makes the code compiled
+/// in the programs that use the class, not in every file that includes taskmap.hpp.
+template <class = void>
+class BasicLogObserver : public Observer {
  public:
   /// Opens (creating, appending to or emptying) the log file.
   /// Throws: Error naming the path and the reason when it cannot be opened.
-  explicit LogObserver(std::filesystem::path path, LogOptions options = {});
+  explicit BasicLogObserver(std::filesystem::path path, LogOptions options = {});
 
   /// The log file's path.
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
   /// The options it was made with.
   [[nodiscard]] const LogOptions& options() const noexcept { return options_; }
 
-  // Overrides are declared inline: otherwise one would be the key function, and every file
-  // including this header would emit the vtable and the code of every override.
   /// Writes the `starting run:` line. Throws: Error when the write fails.
-  inline void on_run_start(const RunInfo& run) override;
+  void on_run_start(const RunInfo& run) override;
   /// Writes the event's line. Throws: Error when the write fails, which ends the run.
-  inline void on_event(const TaskEvent& event) override;
+  void on_event(const TaskEvent& event) override;
   /// Writes the `finished run:` line. Throws: Error when the write fails.
-  inline void on_run_end(const RunInfo& run, const RunSummary& summary) override;
+  void on_run_end(const RunInfo& run, const RunSummary& summary) override;
 
  private:
   [[nodiscard]] bool wants(LogLevel level) const noexcept { return level >= options_.level; }
@@ -145,7 +149,7 @@ class LogObserver : public Observer {
 
   std::filesystem::path path_;
   LogOptions options_;
-  detail::LogFile file_;
+  detail::LogFile<> file_;
   std::mutex mutex_;
   // Runs going on per graph name: a run that starts while another of the same graph is open
   // (a task running a sub-graph with the same observer, both named "taskmap") is written as
@@ -155,6 +159,9 @@ class LogObserver : public Observer {
   std::map<std::string, std::size_t, std::less<>> open_runs_;
   std::set<std::uint64_t> nested_runs_;
 };
+
+/// Writes one line per task event to a file (see BasicLogObserver).
+using LogObserver = BasicLogObserver<>;
 
 /// What a log says is going on: tasks started and not ended, and tasks queued and not
 /// started.
@@ -177,6 +184,8 @@ struct InProgress {
 /// are skipped. Events below the observer's level were never written: queued tasks need
 /// LogLevel::debug. Throws: Error naming the path and the reason when the file cannot be read.
 /// Thread safety: any thread or process may call it while the log is being written.
+/// (A template only so that its code is compiled in the programs that call it.)
+template <class = void>
 [[nodiscard]] InProgress in_progress(const std::filesystem::path& log);
 
 // ---------------------------------------------------------------------------------------
@@ -185,7 +194,8 @@ namespace detail {
 
 #if TASKMAP_DETAIL_POSIX_LOG
 
-inline LogFile::LogFile(const std::filesystem::path& path, bool append) {
+template <class U>
+LogFile<U>::LogFile(const std::filesystem::path& path, bool append) {
   const int flags = O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | (append ? 0 : O_TRUNC);
   do {
     fd_ = ::open(path.c_str(), flags, 0666);
@@ -195,9 +205,13 @@ inline LogFile::LogFile(const std::filesystem::path& path, bool append) {
   }
 }
 
-inline LogFile::~LogFile() { ::close(fd_); }
+template <class U>
+LogFile<U>::~LogFile() {
+  ::close(fd_);
+}
 
-inline int LogFile::write(std::string_view data) noexcept {
+template <class U>
+int LogFile<U>::write(std::string_view data) noexcept {
   while (!data.empty()) {
     const ::ssize_t written = ::write(fd_, data.data(), data.size());
     if (written < 0) {
@@ -212,7 +226,8 @@ inline int LogFile::write(std::string_view data) noexcept {
 
 #else
 
-inline LogFile::LogFile(const std::filesystem::path& path, bool append) {
+template <class U>
+LogFile<U>::LogFile(const std::filesystem::path& path, bool append) {
   errno = 0;
 #if defined(_WIN32)
   file_ = ::_wfopen(path.c_str(), append ? L"ab" : L"wb");
@@ -225,9 +240,13 @@ inline LogFile::LogFile(const std::filesystem::path& path, bool append) {
   }
 }
 
-inline LogFile::~LogFile() { std::fclose(file_); }
+template <class U>
+LogFile<U>::~LogFile() {
+  std::fclose(file_);
+}
 
-inline int LogFile::write(std::string_view data) noexcept {
+template <class U>
+int LogFile<U>::write(std::string_view data) noexcept {
   errno = 0;
   if (std::fwrite(data.data(), 1, data.size(), file_) != data.size() || std::fflush(file_) != 0) {
     std::clearerr(file_);
@@ -368,7 +387,9 @@ inline bool parse_log_line(std::string_view line, LogLine& out) noexcept {
   return true;
 }
 
-/// Folds log lines into the state of each task, per graph.
+/// Folds log lines into the state of each task, per graph. A template only so that its map
+/// code is compiled in the programs that read logs.
+template <class = void>
 class LogReader {
  public:
   void feed(std::string_view line) {
@@ -411,19 +432,22 @@ struct FileCloser {
 
 }  // namespace detail
 
-inline LogObserver::LogObserver(std::filesystem::path path, LogOptions options)
+template <class U>
+BasicLogObserver<U>::BasicLogObserver(std::filesystem::path path, LogOptions options)
     : path_(std::move(path)), options_(options), file_(path_, options.append) {}
 
-inline void LogObserver::begin_line(fmt::memory_buffer& out,
-                                    std::chrono::system_clock::time_point time,
-                                    std::string_view graph, LogLevel level, std::size_t worker) {
+template <class U>
+void BasicLogObserver<U>::begin_line(fmt::memory_buffer& out,
+                                     std::chrono::system_clock::time_point time,
+                                     std::string_view graph, LogLevel level, std::size_t worker) {
   detail::append_timestamp(out, time);
   detail::append_text(out, " - ");
   detail::append_escaped(out, graph, /*hide_separator=*/true);
   detail::append_format(out, " - {} - worker {}: ", to_string(level), worker);
 }
 
-inline void LogObserver::on_run_start(const RunInfo& run) {
+template <class U>
+void BasicLogObserver<U>::on_run_start(const RunInfo& run) {
   bool nested = false;
   {
     std::lock_guard lock(runs_mutex_);
@@ -442,7 +466,8 @@ inline void LogObserver::on_run_start(const RunInfo& run) {
   write(line);
 }
 
-inline void LogObserver::on_event(const TaskEvent& event) {
+template <class U>
+void BasicLogObserver<U>::on_event(const TaskEvent& event) {
   const detail::LogVerb& verb = detail::log_verb(event.kind);
   const LogLevel level = verb.level;
   if (!wants(level)) return;
@@ -463,7 +488,8 @@ inline void LogObserver::on_event(const TaskEvent& event) {
   write(line);
 }
 
-inline void LogObserver::on_run_end(const RunInfo& run, const RunSummary& summary) {
+template <class U>
+void BasicLogObserver<U>::on_run_end(const RunInfo& run, const RunSummary& summary) {
   bool nested = false;
   {
     std::lock_guard lock(runs_mutex_);
@@ -482,7 +508,8 @@ inline void LogObserver::on_run_end(const RunInfo& run, const RunSummary& summar
   write(line);
 }
 
-inline void LogObserver::write(const fmt::memory_buffer& text) {
+template <class U>
+void BasicLogObserver<U>::write(const fmt::memory_buffer& text) {
   int error = 0;
   {
     std::lock_guard lock(mutex_);
@@ -494,7 +521,8 @@ inline void LogObserver::write(const fmt::memory_buffer& text) {
   }
 }
 
-inline InProgress in_progress(const std::filesystem::path& log) {
+template <class>
+InProgress in_progress(const std::filesystem::path& log) {
   errno = 0;
 #if defined(_WIN32)
   std::unique_ptr<std::FILE, detail::FileCloser> file(::_wfopen(log.c_str(), L"rb"));
@@ -508,7 +536,7 @@ inline InProgress in_progress(const std::filesystem::path& log) {
   };
   if (!file) throw fail();
 
-  detail::LogReader reader;
+  detail::LogReader<> reader;
   std::string buffer(std::size_t{1} << 16, '\0');
   std::string partial;  // the start of a line the previous chunk cut
   for (;;) {

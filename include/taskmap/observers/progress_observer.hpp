@@ -61,27 +61,28 @@ struct ProgressOptions {
 /// Thread safety: events may come from many workers at once. The observer may watch many
 /// runs, one after another; runs that overlap (a task running a graph with the same
 /// observer) get mixed counts.
-class ProgressObserver : public Observer {
+/// Use it as ProgressObserver: the template parameter is unused, and only makes the code
+/// compiled in the programs that use the class, not in every file that includes taskmap.hpp.
+template <class = void>
+class BasicProgressObserver : public Observer {
  public:
   /// Throws: Error when the stream is null or an interval is not positive.
-  explicit ProgressObserver(ProgressOptions options = {});
-  // Overrides are declared inline: otherwise one would be the key function, and every file
-  // including this header would emit the vtable and the code of every override.
+  explicit BasicProgressObserver(ProgressOptions options = {});
   /// Stops the ticker of a run that ended by an exception.
-  inline ~ProgressObserver() override;
-  ProgressObserver(const ProgressObserver&) = delete;
-  ProgressObserver& operator=(const ProgressObserver&) = delete;
+  ~BasicProgressObserver() override;
+  BasicProgressObserver(const BasicProgressObserver&) = delete;
+  BasicProgressObserver& operator=(const BasicProgressObserver&) = delete;
 
   /// True when it redraws a line in place (the terminal mode, chosen or detected).
   [[nodiscard]] bool terminal() const noexcept { return terminal_; }
 
   /// Resets the counts and starts the ticker. Throws: std::system_error when no thread
   /// can be started.
-  inline void on_run_start(const RunInfo& run) override;
+  void on_run_start(const RunInfo& run) override;
   /// Counts the event.
-  inline void on_event(const TaskEvent& event) noexcept override;
+  void on_event(const TaskEvent& event) noexcept override;
   /// Stops the ticker and writes the final line.
-  inline void on_run_end(const RunInfo& run, const RunSummary& summary) override;
+  void on_run_end(const RunInfo& run, const RunSummary& summary) override;
 
  private:
   void stop_ticker() noexcept;
@@ -112,6 +113,9 @@ class ProgressObserver : public Observer {
   std::thread ticker_;
 };
 
+/// Shows how a run is going (see BasicProgressObserver).
+using ProgressObserver = BasicProgressObserver<>;
+
 // ---------------------------------------------------------------------------------------
 
 namespace detail {
@@ -128,8 +132,10 @@ inline bool is_terminal(std::FILE* stream) noexcept {
 #endif
 }
 
-/// 0:07, 12:34 or 1:02:03.
-inline void append_duration(fmt::memory_buffer& out, double seconds) {
+/// 0:07, 12:34 or 1:02:03. (A template only so that its formatting is compiled in the programs
+/// that show progress.)
+template <class = void>
+void append_duration(fmt::memory_buffer& out, double seconds) {
   const auto total = static_cast<long long>(std::llround(std::max(0.0, seconds)));
   if (total >= 3600) {
     detail::append_format(out, "{}:{:02}:{:02}", total / 3600, total / 60 % 60, total % 60);
@@ -149,7 +155,8 @@ inline std::string shorten(std::string name, std::size_t limit) {
 
 }  // namespace detail
 
-inline ProgressObserver::ProgressObserver(ProgressOptions options) : options_(options) {
+template <class U>
+BasicProgressObserver<U>::BasicProgressObserver(ProgressOptions options) : options_(options) {
   if (options_.stream == nullptr) throw Error("ProgressObserver needs a stream; it got null");
   if (options_.redraw_interval.count() <= 0 || options_.report_interval.count() <= 0) {
     throw Error(
@@ -161,12 +168,14 @@ inline ProgressObserver::ProgressObserver(ProgressOptions options) : options_(op
               (options_.mode == ProgressMode::automatic && detail::is_terminal(options_.stream));
 }
 
-inline ProgressObserver::~ProgressObserver() {
+template <class U>
+BasicProgressObserver<U>::~BasicProgressObserver() {
   stop_ticker();
   if (line_open_) emit("\n");
 }
 
-inline void ProgressObserver::on_run_start(const RunInfo& run) {
+template <class U>
+void BasicProgressObserver<U>::on_run_start(const RunInfo& run) {
   std::unique_lock lock(mutex_);
   // A run that ended by an exception left its ticker going, or a run on another thread is
   // still going on (the counts then mix): stop that ticker before starting this one.
@@ -194,7 +203,8 @@ inline void ProgressObserver::on_run_start(const RunInfo& run) {
   ticker_ = std::thread([this] { tick(); });
 }
 
-inline void ProgressObserver::on_event(const TaskEvent& event) noexcept {
+template <class U>
+void BasicProgressObserver<U>::on_event(const TaskEvent& event) noexcept {
   constexpr auto relaxed = std::memory_order_relaxed;  // a display needs no ordering
   if (event.run_id != shown_run_.load(relaxed)) return;
   switch (event.kind) {
@@ -220,7 +230,8 @@ inline void ProgressObserver::on_event(const TaskEvent& event) noexcept {
   }
 }
 
-inline void ProgressObserver::on_run_end(const RunInfo& run, const RunSummary& summary) {
+template <class U>
+void BasicProgressObserver<U>::on_run_end(const RunInfo& run, const RunSummary& summary) {
   stop_ticker();
   std::lock_guard lock(mutex_);
   const std::size_t done = summary.succeeded + summary.failed + summary.skipped + summary.cancelled;
@@ -243,7 +254,8 @@ inline void ProgressObserver::on_run_end(const RunInfo& run, const RunSummary& s
   drawn_width_ = 0;
 }
 
-inline void ProgressObserver::stop_ticker() noexcept {
+template <class U>
+void BasicProgressObserver<U>::stop_ticker() noexcept {
   std::thread ticker;
   {
     std::lock_guard lock(mutex_);
@@ -254,7 +266,8 @@ inline void ProgressObserver::stop_ticker() noexcept {
   if (ticker.joinable()) ticker.join();
 }
 
-inline void ProgressObserver::tick() {
+template <class U>
+void BasicProgressObserver<U>::tick() {
   const std::chrono::milliseconds interval =
       terminal_ ? options_.redraw_interval : options_.report_interval;
   std::unique_lock lock(mutex_);
@@ -266,7 +279,8 @@ inline void ProgressObserver::tick() {
   }
 }
 
-inline void ProgressObserver::draw_progress() {
+template <class U>
+void BasicProgressObserver<U>::draw_progress() {
   constexpr auto relaxed = std::memory_order_relaxed;
   const std::size_t failed = failed_.load(relaxed);
   const std::size_t skipped = skipped_.load(relaxed);
@@ -317,7 +331,8 @@ inline void ProgressObserver::draw_progress() {
   emit(std::string_view(line.data(), line.size()));
 }
 
-inline void ProgressObserver::emit(std::string_view text) noexcept {
+template <class U>
+void BasicProgressObserver<U>::emit(std::string_view text) noexcept {
   // Errors are ignored on purpose: a closed or full stderr must not fail the run.
   static_cast<void>(std::fwrite(text.data(), 1, text.size(), options_.stream));
   static_cast<void>(std::fflush(options_.stream));

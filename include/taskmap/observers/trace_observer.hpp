@@ -49,26 +49,28 @@ namespace taskmap {
 /// observer may overlap in time when their graphs have distinct names; events are told
 /// apart by graph name. A run of a graph started while a run of the same graph name is open
 /// (a task running a sub-graph with this observer) is recorded as part of the open run.
-class TraceObserver : public Observer {
+///
+/// Use it as TraceObserver: the template parameter is unused, and only makes the code
+/// compiled in the programs that use the class, not in every file that includes taskmap.hpp.
+template <class = void>
+class BasicTraceObserver : public Observer {
  public:
   /// Writes an empty trace to `path` at once, so a bad path is reported before any run.
   /// Throws: Error naming the path when the file cannot be written.
-  explicit TraceObserver(std::filesystem::path path);
-  // Overrides are declared inline: otherwise one would be the key function, and every file
-  // including this header would emit the vtable and the code of every override.
+  explicit BasicTraceObserver(std::filesystem::path path);
   /// Writes the file if a run ended without `on_run_end` (an exception); errors are ignored.
-  inline ~TraceObserver() override;
-  TraceObserver(const TraceObserver&) = delete;
-  TraceObserver& operator=(const TraceObserver&) = delete;
+  ~BasicTraceObserver() override;
+  BasicTraceObserver(const BasicTraceObserver&) = delete;
+  BasicTraceObserver& operator=(const BasicTraceObserver&) = delete;
 
   /// The trace file.
   [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
 
-  inline void on_run_start(const RunInfo& run) override;
+  void on_run_start(const RunInfo& run) override;
   /// Buffers the event (queued events are not recorded).
-  inline void on_event(const TaskEvent& event) override;
+  void on_event(const TaskEvent& event) override;
   /// Rewrites the file. Throws: Error naming the path when it cannot be written.
-  inline void on_run_end(const RunInfo& run, const RunSummary& summary) override;
+  void on_run_end(const RunInfo& run, const RunSummary& summary) override;
 
  private:
   struct Record {
@@ -116,13 +118,18 @@ class TraceObserver : public Observer {
   bool unwritten_ = false;  // recorded_ holds a run the file does not show yet
 };
 
+/// Records runs in a Chrome trace-event JSON file (see BasicTraceObserver).
+using TraceObserver = BasicTraceObserver<>;
+
 // ---------------------------------------------------------------------------------------
 // Implementation
 
 namespace detail {
 
 /// Appends `ns` nanoseconds as microseconds with three decimals, e.g. 1234567 -> 1234.567.
-inline void append_micros(std::string& out, std::int64_t ns) {
+/// (A template only so that its formatting is compiled in the programs that trace.)
+template <class = void>
+void append_micros(std::string& out, std::int64_t ns) {
   if (ns < 0) {
     out += '-';
     ns = -ns;
@@ -132,7 +139,8 @@ inline void append_micros(std::string& out, std::int64_t ns) {
 
 }  // namespace detail
 
-inline TraceObserver::TraceObserver(std::filesystem::path path)
+template <class U>
+BasicTraceObserver<U>::BasicTraceObserver(std::filesystem::path path)
     : path_(std::move(path)), shards_(std::make_unique<Shard[]>(kShards)) {
   if (path_.empty()) throw Error("TraceObserver: the trace file path is empty");
   // Later writes go to the same file even if the working directory changes.
@@ -142,7 +150,8 @@ inline TraceObserver::TraceObserver(std::filesystem::path path)
   write_file();
 }
 
-inline TraceObserver::~TraceObserver() {
+template <class U>
+BasicTraceObserver<U>::~BasicTraceObserver() {
   try {
     const std::lock_guard lock(mutex_);
     const std::int64_t end = now();
@@ -163,13 +172,15 @@ inline TraceObserver::~TraceObserver() {
   }
 }
 
-inline std::int64_t TraceObserver::now() noexcept {
+template <class U>
+std::int64_t BasicTraceObserver<U>::now() noexcept {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(
              std::chrono::system_clock::now().time_since_epoch())
       .count();
 }
 
-inline void TraceObserver::on_run_start(const RunInfo& run) {
+template <class U>
+void BasicTraceObserver<U>::on_run_start(const RunInfo& run) {
   const std::lock_guard lock(mutex_);
   const std::int64_t start = now();
   if (runs_ == 0) epoch_ = start;
@@ -184,7 +195,8 @@ inline void TraceObserver::on_run_start(const RunInfo& run) {
   active_.push_back({std::string(run.graph), ++runs_, run.workers, start, run.run_id});
 }
 
-inline void TraceObserver::on_event(const TaskEvent& event) {
+template <class U>
+void BasicTraceObserver<U>::on_event(const TaskEvent& event) {
   if (event.kind == EventKind::queued) return;
   const std::int64_t time =
       std::chrono::duration_cast<std::chrono::nanoseconds>(event.time.time_since_epoch()).count();
@@ -199,7 +211,8 @@ inline void TraceObserver::on_event(const TaskEvent& event) {
       Record{event.kind, event.worker, time, std::string(event.task), event.error});
 }
 
-inline void TraceObserver::on_run_end(const RunInfo& run, const RunSummary& summary) {
+template <class U>
+void BasicTraceObserver<U>::on_run_end(const RunInfo& run, const RunSummary& summary) {
   const std::lock_guard lock(mutex_);
   const std::int64_t end = now();
   for (ActiveRun& open : active_) {
@@ -225,7 +238,8 @@ inline void TraceObserver::on_run_end(const RunInfo& run, const RunSummary& summ
   write_file();
 }
 
-inline std::vector<TraceObserver::Record> TraceObserver::drain(std::string_view graph) {
+template <class U>
+auto BasicTraceObserver<U>::drain(std::string_view graph) -> std::vector<Record> {
   std::vector<Record> out;
   for (std::size_t s = 0; s < kShards; ++s) {
     Shard& shard = shards_[s];
@@ -246,8 +260,9 @@ inline std::vector<TraceObserver::Record> TraceObserver::drain(std::string_view 
   return out;
 }
 
-inline void TraceObserver::record_run(const ActiveRun& run, std::vector<Record> records,
-                                      std::int64_t end, const RunSummary* summary) {
+template <class U>
+void BasicTraceObserver<U>::record_run(const ActiveRun& run, std::vector<Record> records,
+                                       std::int64_t end, const RunSummary* summary) {
   const auto pid = run.number;
   std::string meta;
   auto metadata = [&](std::string_view name, std::size_t tid, std::string_view key,
@@ -355,7 +370,8 @@ inline void TraceObserver::record_run(const ActiveRun& run, std::vector<Record> 
   unwritten_ = true;
 }
 
-inline void TraceObserver::write_file() {
+template <class U>
+void BasicTraceObserver<U>::write_file() {
   std::string text = "{\"traceEvents\":[\n";
   for (const std::string& run : recorded_) text += run;
   // Each run's lines end in ",\n"; JSON allows no trailing comma.
