@@ -188,7 +188,7 @@ void fill_user_pairs(const bench::Shape& s, bench::Sink& sink, FuncPairs& funcs,
 /// maps moved into create_graph are.
 void build_from_pairs(benchmark::State& state, ShapeData& data) {
   const bench::Shape& shape = data.shape();
-  bench::Timer timer(state);
+  bench::Timer timer(state, true);
   SplitTimes split;
   for (auto _ : state) {
     timer.start();
@@ -222,7 +222,7 @@ void build_rows(benchmark::State& state, ShapeData& data, Build build) {
   }
   const bench::Shape& shape = data.shape();
   bench::Sink& sink = data.sink();
-  bench::Timer timer(state);
+  bench::Timer timer(state, true);
   SplitTimes split;
   for (auto _ : state) {
     timer.start();
@@ -269,7 +269,7 @@ void BM_build_10k(benchmark::State& state, Build build) {
 void BM_naive_build(benchmark::State& state, ShapeId id) {
   ShapeData& data = data_for(id);
   const bench::Shape& shape = data.shape();
-  bench::Timer timer(state);
+  bench::Timer timer(state, true);
   SplitTimes split;
   for (auto _ : state) {
     timer.start();
@@ -310,7 +310,7 @@ void BM_run_sequential(benchmark::State& state, ShapeId id, ShapeData::Tasks tas
   const taskmap::TaskGraph<int>& prototype = data.prototype(tasks);
   const bool capturing = tasks == ShapeData::Tasks::capturing;
   std::fill(data.sink().begin(), data.sink().end(), -1);
-  bench::Timer timer(state);
+  bench::Timer timer(state, true);
   bool checked = false;
   for (auto _ : state) {
     taskmap::TaskGraph<int> g = prototype;  // a fresh, all-pending graph
@@ -335,7 +335,7 @@ void BM_rerun_sequential(benchmark::State& state, ShapeId id) {
   const std::vector<std::string> sources = bench::source_names(data.shape());
   taskmap::run(g);  // so that every timed iteration resets a finished graph
   std::fill(data.sink().begin(), data.sink().end(), -1);
-  bench::Timer timer(state);
+  bench::Timer timer(state, true);
   bool checked = false;
   for (auto _ : state) {
     timer.start();
@@ -357,7 +357,7 @@ void BM_handwritten_loop(benchmark::State& state, ShapeId id, bool capturing, bo
   ShapeData& data = data_for(id);
   const bench::LoopGraph& loop = data.loop(capturing, map_order);
   std::fill(data.sink().begin(), data.sink().end(), -1);
-  bench::Timer timer(state);
+  bench::Timer timer(state, true);
   bool checked = false;
   for (auto _ : state) {
     timer.start();

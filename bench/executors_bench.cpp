@@ -385,7 +385,7 @@ void BM_taskmap(benchmark::State& state, ShapeId id, Exec exec, Style style,
   const taskmap::TaskGraph<int>& prototype = data.prototype(style);
   const taskmap::RunOptions defaults{};
   data.clear_sink();
-  bench::Timer timer(state);
+  bench::Timer timer(state, true);
   bool checked = false;
   for (auto _ : state) {
     taskmap::TaskGraph<int> g = prototype;  // a fresh, all-pending graph
@@ -410,7 +410,7 @@ void BM_taskmap_rerun(benchmark::State& state, ShapeId id, Exec exec) {
   const std::vector<std::string> sources = bench::source_names(data.shape());
   run_with(exec, g, {});  // so that every timed iteration resets a finished graph
   data.clear_sink();
-  bench::Timer timer(state);
+  bench::Timer timer(state, true);
   bool checked = false;
   for (auto _ : state) {
     timer.start();
@@ -432,7 +432,7 @@ void BM_taskmap_rerun(benchmark::State& state, ShapeId id, Exec exec) {
 /// destroyed untimed. Counter `maps_ns_per_task`: the maps part alone.
 void BM_build_capture(benchmark::State& state, ShapeId id) {
   ShapeData& data = data_for(id);
-  bench::Timer timer(state);
+  bench::Timer timer(state, true);
   double maps = 0;
   for (auto _ : state) {
     timer.start();
@@ -461,7 +461,7 @@ template <class Graph>
 [[maybe_unused]] void time_library_graph(benchmark::State& state, ShapeData& data, Graph& g,
                                          const char* wrong_result) {
   data.clear_sink();
-  bench::Timer timer(state);
+  bench::Timer timer(state, true);
   bool checked = false;
   for (auto _ : state) {
     timer.start();
@@ -494,7 +494,7 @@ void BM_taskflow(benchmark::State& state, ShapeId id) {
 void BM_taskflow_build(benchmark::State& state, ShapeId id) {
   ShapeData& data = data_for(id);
   std::vector<int> results(data.size(), 0);
-  bench::Timer timer(state);
+  bench::Timer timer(state, true);
   for (auto _ : state) {
     timer.start();
     const std::size_t built = build_taskflow(data.shape(), results.data(), data.sink());

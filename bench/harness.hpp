@@ -78,14 +78,18 @@ inline int run_benchmarks(int argc, char** argv) {
 /// Accumulates the timed part of each iteration (manual timing) and reports it.
 class Timer {
  public:
-  explicit Timer(benchmark::State& state) : state_(state) {}
+  /// With `count_faults`, also counts the page faults inside the clock: two system calls per
+  /// iteration, outside the clock but not free for the caches, so only for runs of
+  /// milliseconds (a microsecond run measured after a system call measures a cold cache).
+  explicit Timer(benchmark::State& state, bool count_faults = false)
+      : state_(state), count_faults_(count_faults) {}
   void start() {
-    faults_at_start_ = minor_faults();
+    if (count_faults_) faults_at_start_ = minor_faults();
     start_ = Clock::now();
   }
   void stop() {
     const double seconds = std::chrono::duration<double>(Clock::now() - start_).count();
-    faults_ += minor_faults() - faults_at_start_;
+    if (count_faults_) faults_ += minor_faults() - faults_at_start_;
     state_.SetIterationTime(seconds);
     total_ += seconds;
   }
@@ -101,7 +105,7 @@ class Timer {
     // Page faults inside the clock: on a virtual machine each costs microseconds, so they
     // can be most of a big graph's figure (docs/performance.md, "Big graphs and page faults").
     const auto iterations = static_cast<double>(state_.iterations());
-    if (iterations > 0) {
+    if (count_faults_ && iterations > 0) {
       state_.counters["faults_per_1k_tasks"] =
           static_cast<double>(faults_) / iterations * 1000.0 / static_cast<double>(tasks);
     }
@@ -120,6 +124,7 @@ class Timer {
   }
 
   benchmark::State& state_;
+  bool count_faults_;
   Clock::time_point start_{};
   double total_ = 0;
   long faults_at_start_ = 0;
