@@ -1,9 +1,9 @@
-// Property: create_graph (and add_task) given any maps — cycles, missing names, duplicate and
-// hostile names, empty functions, options naming strangers, huge fan-in and fan-out, long
-// rings — either builds a valid graph or throws the documented GraphError that a model
-// computed independently predicts, carrying exactly the offending tasks.
-// A valid graph has every task with the input's dependencies in order, the input's options,
-// and runs sequentially with each task once, after its dependencies, fed their values.
+// Property: create_graph (from maps and from vectors of pairs) and add_task given any input
+// — cycles, missing names, duplicate and hostile names, empty functions, options naming
+// strangers, huge fan-in and fan-out, long rings — either builds a valid graph or throws the
+// documented GraphError that a model computed independently predicts, carrying exactly the
+// offending tasks. A valid graph has every task with the input's dependencies in order, the input's
+// options, and runs sequentially with each task once, after its dependencies, fed their values.
 
 #include <algorithm>
 #include <cstddef>
@@ -362,6 +362,94 @@ void fuzz_create_graph(const Input& input) {
   }
 }
 
+// The same graph from vectors of pairs, the input a user with a big graph writes. Pairs may
+// repeat a name, which maps cannot: the dependency vector repeats every task that add_task
+// saw more than once (when `repeat` is set), and the function vector holds the extra
+// functions as given (repeats included) and lists the tasks' functions back to front every
+// other input, so both the in-order match and the lookups are exercised.
+void fuzz_create_graph_from_pairs(const Input& input, bool repeat) {
+  std::vector<std::pair<std::string, std::vector<std::string>>> deps(input.deps.begin(),
+                                                                     input.deps.end());
+  std::map<std::string, std::size_t> seen;
+  for (const auto& entry : input.added) ++seen[std::get<0>(entry)];
+  std::vector<std::string> repeated_tasks;
+  if (repeat) {
+    for (const auto& [task, times] : seen) {
+      if (times < 2 || input.deps.count(task) == 0) continue;
+      deps.emplace_back(task, input.deps.at(task));
+      repeated_tasks.push_back(task);
+    }
+  }
+  std::vector<std::pair<std::string, TaskFn<int>>> funcs;
+  for (const auto& [task, list] : input.deps) {
+    if (input.without_function.count(task) == 0) {
+      funcs.emplace_back(task, [] { return 0; });
+    } else if (task.size() % 2 == 0) {
+      funcs.emplace_back(task, TaskFn<int>());  // present but empty
+    }
+  }
+  if (input.options.name.size() % 2 == 1) std::reverse(funcs.begin(), funcs.end());
+  std::map<std::string, std::size_t> extra_count;
+  for (const std::string& extra : input.extra_functions) {
+    if (input.deps.count(extra) != 0) continue;  // a second function for a task: below
+    funcs.emplace_back(extra, [] { return 0; });
+    ++extra_count[extra];
+  }
+  std::vector<std::string> repeated_functions;
+  for (const auto& [extra, times] : extra_count) {
+    if (times > 1) repeated_functions.push_back(extra);
+  }
+
+  const auto missing_functions = expected_missing_functions(input);
+  const auto missing_edges = expected_missing_edges(input);
+  const auto unknown = expected_unknown(input);
+  const bool group_error = expected_group_error(input);
+  const bool cycle = !acyclic(input.deps);
+  const std::string& name = input.options.name;
+  try {
+    TaskGraph<int> graph = create_graph<int>(std::move(funcs), deps, input.options);
+    check(repeated_tasks.empty() && repeated_functions.empty() && missing_functions.empty() &&
+              missing_edges.empty() && unknown.empty() && !group_error && !cycle,
+          "create_graph accepted pairs the model rejects");
+    check_graph(graph, input);
+  } catch (const DuplicateTaskError& e) {
+    if (!repeated_tasks.empty()) {
+      check(e.tasks() == repeated_tasks, "DuplicateTaskError lists exactly the repeated tasks");
+    } else {
+      check(!repeated_functions.empty(), "DuplicateTaskError without a repeated name");
+      check(e.tasks() == repeated_functions,
+            "DuplicateTaskError lists exactly the names with two functions");
+    }
+    check(mentions(e, name, "") && mentions(e, e.tasks().front(), name),
+          "DuplicateTaskError names the graph and the first repeated task");
+  } catch (const MissingFunctionError& e) {
+    check(repeated_tasks.empty() && repeated_functions.empty(), "repeats are checked first");
+    check(e.tasks() == missing_functions, "MissingFunctionError lists exactly those tasks");
+  } catch (const MissingDependencyError& e) {
+    check(repeated_tasks.empty() && repeated_functions.empty() && missing_functions.empty(),
+          "functions are checked before dependencies");
+    check(e.edges() == missing_edges, "MissingDependencyError lists exactly the missing edges");
+  } catch (const UnknownTaskError& e) {
+    check(repeated_tasks.empty() && repeated_functions.empty() && missing_functions.empty() &&
+              missing_edges.empty(),
+          "options are checked after deps");
+    check(e.tasks() == unknown, "UnknownTaskError lists exactly the unknown names");
+  } catch (const CycleError& e) {
+    check(repeated_tasks.empty() && repeated_functions.empty() && missing_functions.empty() &&
+              missing_edges.empty() && unknown.empty() && !group_error,
+          "cycles are checked last");
+    check(cycle, "CycleError for pairs with a topological order");
+    check_cycle(e, input.deps, name);
+  } catch (const TaskListError&) {
+    fail("create_graph from pairs threw an undocumented TaskListError");
+  } catch (const GraphError& e) {
+    check(repeated_tasks.empty() && repeated_functions.empty() && missing_functions.empty() &&
+              missing_edges.empty() && unknown.empty(),
+          "groups are checked after the names");
+    check(group_error, "GraphError about groups that are fine");
+  }
+}
+
 // The same tasks added one at a time: each call either adds the task or throws the error
 // its own checks promise, leaving the graph as it was.
 void fuzz_add_task(const Input& input) {
@@ -414,6 +502,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   Bytes in(data, size);
   const Input input = decode(in);
   fuzz_create_graph(input);
+  fuzz_create_graph_from_pairs(input, input.pool.size() % 2 == 0);
   fuzz_add_task(input);
   return 0;
 }
