@@ -163,7 +163,7 @@ class RunCore {
     const std::size_t most = g_.children_of(task).size() + 1;
     if (slot.ready.size() < most) grow_ready(slot, most);
     ReadyBuffer buffer{slot.ready.data()};
-    end(task, worker, std::move(error), buffer);
+    end_into(slot, task, worker, std::move(error), buffer);
     return {slot.ready.data(), buffer.count};
   }
 
@@ -173,24 +173,7 @@ class RunCore {
   template <class Queue>
   TASKMAP_DETAIL_ALWAYS_INLINE void end(TaskId task, std::size_t worker, std::exception_ptr error,
                                         Queue&& queue) {
-    const TaskId resumed = leave_group(task, true);
-    std::size_t ready = 0;
-    if (!error) {
-      set_status(task, TaskStatus::done, std::memory_order_release);
-      ++slot_of(worker).succeeded;
-      emit(EventKind::finished, task, worker);
-      for (const TaskId child : g_.children_of(task)) {
-        if (release_one_dependency(child)) {
-          ++ready;
-          queue.push(child);
-          emit(EventKind::queued, child, worker);
-        }
-      }
-    } else {
-      record_failure(task, worker, error);
-    }
-    settle(ready);
-    if (resumed != no_task) queue.push(resumed);  // already in flight
+    end_into(slot_of(worker), task, worker, std::move(error), queue);
   }
 
   RunSummary finish() {
@@ -241,6 +224,30 @@ class RunCore {
     std::deque<TaskId> parked;
   };
 
+  // The one body of both end()s; `slot` is worker `worker`'s, looked up once by the caller.
+  template <class Queue>
+  TASKMAP_DETAIL_ALWAYS_INLINE void end_into(Slot& slot, TaskId task, std::size_t worker,
+                                             std::exception_ptr error, Queue& queue) {
+    const TaskId resumed = leave_group(task, true);
+    std::size_t ready = 0;
+    if (!error) {
+      set_status(task, TaskStatus::done, std::memory_order_release);
+      ++slot.succeeded;
+      emit(EventKind::finished, task, worker);
+      for (const TaskId child : g_.children_of(task)) {
+        if (release_one_dependency(child)) {
+          ++ready;
+          queue.push(child);
+          emit(EventKind::queued, child, worker);
+        }
+      }
+    } else {
+      record_failure(slot, task, worker, error);
+    }
+    settle(ready);
+    if (resumed != no_task) queue.push(resumed);  // already in flight
+  }
+
   // Worker `worker`'s slot. Only worker 0's is made with the run: a pool's run may see any
   // of 256 worker ids but usually uses a few, so the others are made when first used.
   TASKMAP_DETAIL_ALWAYS_INLINE Slot& slot_of(std::size_t worker) {
@@ -284,9 +291,8 @@ class RunCore {
 
   // The one place a failure is recorded: its error, status and count, the run's first
   // failure, the event, the dependents it dooms, and fail_fast.
-  TASKMAP_DETAIL_NOINLINE void record_failure(TaskId task, std::size_t worker,
+  TASKMAP_DETAIL_NOINLINE void record_failure(Slot& slot, TaskId task, std::size_t worker,
                                               std::exception_ptr& error) {
-    Slot& slot = slot_of(worker);
     g_.results[task].reset();
     g_.errors[task] = std::move(error);
     set_status(task, TaskStatus::failed, std::memory_order_release);
