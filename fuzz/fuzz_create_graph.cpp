@@ -303,6 +303,80 @@ void check_graph(TaskGraph<int>& graph, const Input& input) {
   }
 }
 
+// What create_graph must do with the input, by the model: build it, or throw for the first
+// of these that is not empty, in this order.
+struct Expected {
+  std::vector<std::string> repeated_tasks;      // pairs only: a dependency list given twice
+  std::vector<std::string> repeated_functions;  // pairs only: a name given two functions
+  std::vector<std::string> missing_functions;
+  std::vector<MissingDependencyError::Edge> missing_edges;
+  std::vector<std::string> unknown;
+  bool group_error = false;
+  bool cycle = false;
+};
+
+Expected expect(const Input& input) {
+  Expected x;
+  x.missing_functions = expected_missing_functions(input);
+  x.missing_edges = expected_missing_edges(input);
+  x.unknown = expected_unknown(input);
+  x.group_error = expected_group_error(input);
+  x.cycle = !acyclic(input.deps);
+  return x;
+}
+
+// Runs `build` (a create_graph call) and checks that it did what `x` predicts.
+template <class Build>
+void check_build(const Input& input, const Expected& x, Build build) {
+  const bool repeats = !x.repeated_tasks.empty() || !x.repeated_functions.empty();
+  const bool names_bad =
+      repeats || !x.missing_functions.empty() || !x.missing_edges.empty() || !x.unknown.empty();
+  const std::string& name = input.options.name;
+  try {
+    TaskGraph<int> graph = build();
+    check(!names_bad && !x.group_error && !x.cycle, "create_graph accepted what the model rejects");
+    check_graph(graph, input);
+  } catch (const DuplicateTaskError& e) {
+    check(repeats, "DuplicateTaskError without a repeated name");
+    check(e.tasks() == (!x.repeated_tasks.empty() ? x.repeated_tasks : x.repeated_functions),
+          "DuplicateTaskError lists exactly the repeated names, dependency lists first");
+    check(mentions(e, name, "") && mentions(e, e.tasks().front(), name),
+          "DuplicateTaskError names the graph and the first repeated task");
+  } catch (const MissingFunctionError& e) {
+    check(!repeats, "repeats are checked before functions");
+    check(!x.missing_functions.empty(), "MissingFunctionError without a missing function");
+    check(e.tasks() == x.missing_functions, "MissingFunctionError lists exactly those tasks");
+    check(mentions(e, name, "") && mentions(e, x.missing_functions.front(), name),
+          "MissingFunctionError names the graph and the first task");
+  } catch (const MissingDependencyError& e) {
+    check(!repeats && x.missing_functions.empty(), "functions are checked before dependencies");
+    check(e.edges() == x.missing_edges, "MissingDependencyError lists exactly the missing edges");
+    check(
+        mentions(e, x.missing_edges.front().missing, name) &&
+            mentions(e, x.missing_edges.front().dependent, name + x.missing_edges.front().missing),
+        "MissingDependencyError names the first missing task and who needs it");
+  } catch (const UnknownTaskError& e) {
+    check(!repeats && x.missing_functions.empty() && x.missing_edges.empty(),
+          "options are checked after deps");
+    check(e.tasks() == x.unknown, "UnknownTaskError lists exactly the unknown names");
+    // Names are listed per option, so any unknown name or group may come first.
+    std::string before = name;
+    for (const std::string& task : x.unknown) before += task;
+    for (const auto& entry : input.options.groups) before += entry.first;
+    check(mentions(e, x.unknown.front(), before), "UnknownTaskError names the first unknown task");
+  } catch (const CycleError& e) {
+    check(!names_bad && !x.group_error, "cycles are checked last");
+    check(x.cycle, "CycleError for an input with a topological order");
+    check_cycle(e, input.deps, name);
+  } catch (const TaskListError&) {
+    fail("create_graph threw an undocumented TaskListError");
+  } catch (const GraphError& e) {
+    check(!names_bad, "groups are checked after the names");
+    check(x.group_error, "GraphError about groups that are fine");
+    check(mentions(e, "group", name), "a group error says which group");
+  }
+}
+
 void fuzz_create_graph(const Input& input) {
   FuncMap<int> funcs;
   for (const auto& [task, list] : input.deps) {
@@ -315,51 +389,8 @@ void fuzz_create_graph(const Input& input) {
   for (const std::string& extra : input.extra_functions) {
     if (input.deps.count(extra) == 0) funcs[extra] = [] { return 0; };
   }
-
-  const auto missing_functions = expected_missing_functions(input);
-  const auto missing_edges = expected_missing_edges(input);
-  const auto unknown = expected_unknown(input);
-  const bool group_error = expected_group_error(input);
-  const bool cycle = !acyclic(input.deps);
-  const std::string& name = input.options.name;
-  try {
-    TaskGraph<int> graph = create_graph<int>(std::move(funcs), input.deps, input.options);
-    check(missing_functions.empty() && missing_edges.empty() && unknown.empty() && !group_error &&
-              !cycle,
-          "create_graph accepted maps the model rejects");
-    check_graph(graph, input);
-  } catch (const MissingFunctionError& e) {
-    check(!missing_functions.empty(), "MissingFunctionError without a missing function");
-    check(e.tasks() == missing_functions, "MissingFunctionError lists exactly those tasks");
-    check(mentions(e, name, "") && mentions(e, missing_functions.front(), name),
-          "MissingFunctionError names the graph and the first task");
-  } catch (const MissingDependencyError& e) {
-    check(missing_functions.empty(), "functions are checked before dependencies");
-    check(e.edges() == missing_edges, "MissingDependencyError lists exactly the missing edges");
-    check(mentions(e, missing_edges.front().missing, name) &&
-              mentions(e, missing_edges.front().dependent, name + missing_edges.front().missing),
-          "MissingDependencyError names the first missing task and who needs it");
-  } catch (const UnknownTaskError& e) {
-    check(missing_functions.empty() && missing_edges.empty(), "options are checked after deps");
-    check(e.tasks() == unknown, "UnknownTaskError lists exactly the unknown names");
-    // Names are listed per option, so any unknown name or group may come first.
-    std::string before = name;
-    for (const std::string& task : unknown) before += task;
-    for (const auto& entry : input.options.groups) before += entry.first;
-    check(mentions(e, unknown.front(), before), "UnknownTaskError names the first unknown task");
-  } catch (const CycleError& e) {
-    check(missing_functions.empty() && missing_edges.empty() && unknown.empty() && !group_error,
-          "cycles are checked last");
-    check(cycle, "CycleError for maps with a topological order");
-    check_cycle(e, input.deps, name);
-  } catch (const TaskListError&) {
-    fail("create_graph threw an undocumented TaskListError");
-  } catch (const GraphError& e) {
-    check(missing_functions.empty() && missing_edges.empty() && unknown.empty(),
-          "groups are checked after the names");
-    check(group_error, "GraphError about groups that are fine");
-    check(mentions(e, "group", name), "a group error says which group");
-  }
+  check_build(input, expect(input),
+              [&] { return create_graph<int>(std::move(funcs), input.deps, input.options); });
 }
 
 // The same graph from vectors of pairs, the input a user with a big graph writes. Pairs may
@@ -368,16 +399,16 @@ void fuzz_create_graph(const Input& input) {
 // functions as given (repeats included) and lists the tasks' functions back to front every
 // other input, so both the in-order match and the lookups are exercised.
 void fuzz_create_graph_from_pairs(const Input& input, bool repeat) {
+  Expected x = expect(input);
   std::vector<std::pair<std::string, std::vector<std::string>>> deps(input.deps.begin(),
                                                                      input.deps.end());
   std::map<std::string, std::size_t> seen;
   for (const auto& entry : input.added) ++seen[std::get<0>(entry)];
-  std::vector<std::string> repeated_tasks;
   if (repeat) {
     for (const auto& [task, times] : seen) {
       if (times < 2 || input.deps.count(task) == 0) continue;
       deps.emplace_back(task, input.deps.at(task));
-      repeated_tasks.push_back(task);
+      x.repeated_tasks.push_back(task);
     }
   }
   std::vector<std::pair<std::string, TaskFn<int>>> funcs;
@@ -391,63 +422,14 @@ void fuzz_create_graph_from_pairs(const Input& input, bool repeat) {
   if (input.options.name.size() % 2 == 1) std::reverse(funcs.begin(), funcs.end());
   std::map<std::string, std::size_t> extra_count;
   for (const std::string& extra : input.extra_functions) {
-    if (input.deps.count(extra) != 0) continue;  // a second function for a task: below
+    if (input.deps.count(extra) != 0) continue;  // a second function for a task: never given
     funcs.emplace_back(extra, [] { return 0; });
     ++extra_count[extra];
   }
-  std::vector<std::string> repeated_functions;
   for (const auto& [extra, times] : extra_count) {
-    if (times > 1) repeated_functions.push_back(extra);
+    if (times > 1) x.repeated_functions.push_back(extra);
   }
-
-  const auto missing_functions = expected_missing_functions(input);
-  const auto missing_edges = expected_missing_edges(input);
-  const auto unknown = expected_unknown(input);
-  const bool group_error = expected_group_error(input);
-  const bool cycle = !acyclic(input.deps);
-  const std::string& name = input.options.name;
-  try {
-    TaskGraph<int> graph = create_graph<int>(std::move(funcs), deps, input.options);
-    check(repeated_tasks.empty() && repeated_functions.empty() && missing_functions.empty() &&
-              missing_edges.empty() && unknown.empty() && !group_error && !cycle,
-          "create_graph accepted pairs the model rejects");
-    check_graph(graph, input);
-  } catch (const DuplicateTaskError& e) {
-    if (!repeated_tasks.empty()) {
-      check(e.tasks() == repeated_tasks, "DuplicateTaskError lists exactly the repeated tasks");
-    } else {
-      check(!repeated_functions.empty(), "DuplicateTaskError without a repeated name");
-      check(e.tasks() == repeated_functions,
-            "DuplicateTaskError lists exactly the names with two functions");
-    }
-    check(mentions(e, name, "") && mentions(e, e.tasks().front(), name),
-          "DuplicateTaskError names the graph and the first repeated task");
-  } catch (const MissingFunctionError& e) {
-    check(repeated_tasks.empty() && repeated_functions.empty(), "repeats are checked first");
-    check(e.tasks() == missing_functions, "MissingFunctionError lists exactly those tasks");
-  } catch (const MissingDependencyError& e) {
-    check(repeated_tasks.empty() && repeated_functions.empty() && missing_functions.empty(),
-          "functions are checked before dependencies");
-    check(e.edges() == missing_edges, "MissingDependencyError lists exactly the missing edges");
-  } catch (const UnknownTaskError& e) {
-    check(repeated_tasks.empty() && repeated_functions.empty() && missing_functions.empty() &&
-              missing_edges.empty(),
-          "options are checked after deps");
-    check(e.tasks() == unknown, "UnknownTaskError lists exactly the unknown names");
-  } catch (const CycleError& e) {
-    check(repeated_tasks.empty() && repeated_functions.empty() && missing_functions.empty() &&
-              missing_edges.empty() && unknown.empty() && !group_error,
-          "cycles are checked last");
-    check(cycle, "CycleError for pairs with a topological order");
-    check_cycle(e, input.deps, name);
-  } catch (const TaskListError&) {
-    fail("create_graph from pairs threw an undocumented TaskListError");
-  } catch (const GraphError& e) {
-    check(repeated_tasks.empty() && repeated_functions.empty() && missing_functions.empty() &&
-              missing_edges.empty() && unknown.empty(),
-          "groups are checked after the names");
-    check(group_error, "GraphError about groups that are fine");
-  }
+  check_build(input, x, [&] { return create_graph<int>(std::move(funcs), deps, input.options); });
 }
 
 // The same tasks added one at a time: each call either adds the task or throws the error
