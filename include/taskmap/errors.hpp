@@ -92,6 +92,14 @@ class DuplicateTaskError : public TaskListError {
   using TaskListError::TaskListError;
 };
 
+/// A store of results could not read or write its records: an I/O error, a full disk, a
+/// read-only place, or a file that is not a store. The message names the store's place and
+/// what was being done.
+class StoreError : public Error {
+ public:
+  using Error::Error;
+};
+
 /// Thrown by a run with `raise_errors` set: names the first failed task, and nests the
 /// exception that task threw (`std::rethrow_if_nested` or `original()` reach it).
 class TaskError : public Error {
