@@ -100,6 +100,23 @@ class StoreError : public Error {
   using Error::Error;
 };
 
+/// A task that declared targets (Persistence::targets) returned without producing them all;
+/// recorded as the task's failure in a run with a store.
+class TargetMissingError : public Error {
+ public:
+  /// `task` did not produce `missing` (as declared, in declared order).
+  TargetMissingError(std::string message, std::string task, std::vector<std::string> missing)
+      : Error(std::move(message)), task_(std::move(task)), missing_(std::move(missing)) {}
+  /// The task that did not produce its targets.
+  [[nodiscard]] const std::string& task() const noexcept { return task_; }
+  /// The declared targets that do not exist.
+  [[nodiscard]] const std::vector<std::string>& missing() const noexcept { return missing_; }
+
+ private:
+  std::string task_;
+  std::vector<std::string> missing_;
+};
+
 /// Thrown by a run with `raise_errors` set: names the first failed task, and nests the
 /// exception that task threw (`std::rethrow_if_nested` or `original()` reach it).
 class TaskError : public Error {

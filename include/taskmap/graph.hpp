@@ -27,6 +27,7 @@
 #include "taskmap/detail/ready_order.hpp"
 #include "taskmap/detail/task_id.hpp"
 #include "taskmap/errors.hpp"
+#include "taskmap/store.hpp"
 #include "taskmap/task_fn.hpp"
 #include "taskmap/task_status.hpp"
 
@@ -109,6 +110,8 @@ struct GraphOptions {
   std::string name = "taskmap";
   /// Group name -> limit and members. A task belongs to at most one group.
   std::unordered_map<std::string, ConcurrencyGroup> groups = {};
+  /// Task name -> what it declares for a store (version, input files, targets, transient).
+  std::unordered_map<std::string, Persistence> persistence = {};
 };
 
 template <class T>
@@ -194,6 +197,23 @@ class TaskGraph {
   /// Replaces a task's function; reset_tasks then reruns it.
   /// Throws: UnknownTaskError; MissingFunctionError for an empty fn; Error while running.
   void set_func(std::string_view task, TaskFn<T> fn);
+
+  /// Declares what a task tells a store (version, input files, targets, transient),
+  /// replacing an earlier declaration. Returns *this for chaining.
+  /// Throws: UnknownTaskError; Error while running.
+  TaskGraph& set_persistence(std::string_view task, Persistence declared) {
+    state_.throw_if_running("declare persistence in");
+    const TaskId id = state_.require(task);
+    state_.persistence.insert_or_assign(state_.names[id], std::move(declared));
+    return *this;
+  }
+  /// What the task declared for a store: the defaults when it declared nothing.
+  /// Throws: UnknownTaskError.
+  [[nodiscard]] Persistence persistence(std::string_view task) const {
+    const TaskId id = state_.require(task);
+    const auto found = state_.persistence.find(state_.names[id]);
+    return found == state_.persistence.end() ? Persistence{} : found->second;
+  }
 
  private:
   friend struct detail::GraphAccess;

@@ -13,7 +13,17 @@
 namespace taskmap {
 
 /// What happened to a task.
-enum class EventKind : std::uint8_t { queued, started, finished, failed, skipped, cancelled };
+/// `up_to_date`: a run with a store found the task's record valid and took its value
+/// instead of running it (it ends there: no started or finished event).
+enum class EventKind : std::uint8_t {
+  queued,
+  started,
+  finished,
+  failed,
+  skipped,
+  cancelled,
+  up_to_date,
+};
 
 /// The name of an event kind, e.g. "started".
 [[nodiscard]] constexpr std::string_view to_string(EventKind kind) noexcept {
@@ -30,6 +40,8 @@ enum class EventKind : std::uint8_t { queued, started, finished, failed, skipped
       return "skipped";
     case EventKind::cancelled:
       return "cancelled";
+    case EventKind::up_to_date:
+      return "up_to_date";
   }
   return "unknown";
 }

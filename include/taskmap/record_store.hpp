@@ -1,16 +1,29 @@
 #pragma once
 /// @file record_store.hpp
-/// RecordStore: the bytes a store keeps under task names between runs, made durable in
-/// batches by a writer thread of its own. DirectoryStore and SqliteStore are record stores.
+/// RecordStore: a Store that keeps one record per task name — what the task's validity
+/// depends on, a fingerprint over it, and its value — made durable in batches by a writer
+/// thread of its own. DirectoryStore and SqliteStore are record stores; they only say how
+/// bytes are read and written. Part of taskmap::store (needs xxHash).
 
 #include <chrono>
 #include <cstddef>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
 
 #include "taskmap/detail/batched_writes.hpp"
+#include "taskmap/detail/hashing.hpp"
+#include "taskmap/detail/messages.hpp"
+#include "taskmap/detail/task_record.hpp"
+#include "taskmap/errors.hpp"
+#include "taskmap/store.hpp"
 
 namespace taskmap {
 
@@ -26,9 +39,12 @@ struct Durability {
 
 /// Records kept under task names. save() and erase() queue a change and return; a writer
 /// thread applies queued changes in batches through write(). load() sees every change made
-/// before it, written or not.
+/// before it, written or not. As a Store, a run reads every record it may need in one
+/// load_many(), and a task's record is valid when its fingerprint — over its name, version,
+/// the digests of the values fed to it, its input files and its targets — is the one
+/// things have now.
 /// Thread safety: every public member may be called from several threads at once.
-class RecordStore {
+class RecordStore : public Store {
  public:
   /// One queued change: `bytes` to keep under `name`, or nullopt to erase its record.
   using Change = detail::RecordChange;
@@ -78,6 +94,84 @@ class RecordStore {
   /// Where the records are, for messages: e.g. "SQLite database results.db".
   [[nodiscard]] virtual std::string describe() const = 0;
 
+  // Store: what runs ask.
+
+  void begin_run(std::span<const std::string_view> tasks) override {
+    std::vector<std::optional<std::string>> records(tasks.size());
+    load_many(tasks, records);
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = 0; i < tasks.size(); ++i) {
+      prefetched_.insert_or_assign(std::string(tasks[i]), std::move(records[i]));
+    }
+  }
+
+  [[nodiscard]] StoreVerdict check(const TaskFacts& task) override {
+    const std::optional<std::string> bytes = take_prefetched(task.name);
+    detail::TaskRecord now = detail::TaskRecord::of(task, std::nullopt);
+    StoreVerdict verdict;
+    std::optional<detail::TaskRecord> stored;
+    if (!bytes) {
+      verdict.reason = "no record";
+    } else if (stored = detail::TaskRecord::from_bytes(*bytes); !stored) {
+      verdict.reason = "its record cannot be read (damaged, or written by another version)";
+    } else {
+      verdict.reason = stored->stale_reason(now);
+      if (verdict.reason.empty() && stored->fingerprint != now.fingerprint) {
+        verdict.reason = "its fingerprint changed";
+      }
+    }
+    if (verdict.reason.empty()) {
+      verdict.up_to_date = true;
+      verdict.value = std::move(stored->value);
+      return verdict;
+    }
+    // The task will run: its record will say what its input files were as it started.
+    std::lock_guard lock(mutex_);
+    started_inputs_.insert_or_assign(std::string(task.name), std::move(now.inputs));
+    return verdict;
+  }
+
+  void record(const TaskFacts& task, const std::optional<std::string>& value) override {
+    std::optional<std::vector<detail::FileFact>> inputs;
+    {
+      std::lock_guard lock(mutex_);
+      if (auto found = started_inputs_.find(task.name); found != started_inputs_.end()) {
+        inputs = std::move(found->second);
+        started_inputs_.erase(found);
+      }
+    }
+    detail::TaskRecord record = detail::TaskRecord::of(task, std::move(inputs));
+    std::vector<std::string> missing;
+    for (const detail::FileFact& target : record.targets) {
+      if (!target.exists) missing.push_back(target.path);
+    }
+    if (!missing.empty()) {
+      std::string message = fmt::format("task '{}' did not produce its target(s): {}", task.name,
+                                        detail::quoted_list(missing));
+      throw TargetMissingError(std::move(message), std::string(task.name), std::move(missing));
+    }
+    record.value = value;
+    save(std::string(task.name), record.to_bytes());
+  }
+
+  [[nodiscard]] Digest digest(std::string_view bytes) const override {
+    return detail::hash128(bytes);
+  }
+
+  void forget(std::span<const std::string_view> tasks) override {
+    {
+      std::lock_guard lock(mutex_);
+      for (const std::string_view task : tasks) {
+        if (auto found = prefetched_.find(task); found != prefetched_.end()) {
+          prefetched_.erase(found);
+        }
+      }
+    }
+    erase(tasks);
+  }
+
+  void end_run() override { flush(); }
+
  protected:
   /// Reads the records of `names` into `out` (same size, every entry nullopt on entry),
   /// leaving nullopt where there is none or it is not intact. Called from any thread,
@@ -104,7 +198,24 @@ class RecordStore {
   }
 
  private:
+  std::optional<std::string> take_prefetched(std::string_view task) {
+    {
+      std::lock_guard lock(mutex_);
+      if (auto found = prefetched_.find(task); found != prefetched_.end()) {
+        std::optional<std::string> bytes = std::move(found->second);
+        prefetched_.erase(found);
+        return bytes;
+      }
+    }
+    return load(task);
+  }
+
   detail::BatchedWrites writes_;
+  std::mutex mutex_;
+  // Records read by begin_run, each taken by the check of its task.
+  std::map<std::string, std::optional<std::string>, std::less<>> prefetched_;
+  // Input files as each task was checked, for its record when it ends.
+  std::map<std::string, std::vector<detail::FileFact>, std::less<>> started_inputs_;
 };
 
 }  // namespace taskmap

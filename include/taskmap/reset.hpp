@@ -13,6 +13,7 @@
 
 #include "taskmap/detail/graph_state.hpp"
 #include "taskmap/graph.hpp"
+#include "taskmap/store.hpp"
 #include "taskmap/task_status.hpp"
 
 namespace taskmap {
@@ -24,24 +25,40 @@ concept TaskNameRange = std::ranges::input_range<R> &&
 
 namespace detail {
 
+// Resets `roots` and their transitive dependents; with a store, also forgets their records,
+// so the next run (in any process) runs them.
 template <class T>
-void reset_to_pending(GraphState<T>& graph, std::span<const std::uint32_t> roots) {
+void reset_to_pending(GraphState<T>& graph, std::span<const std::uint32_t> roots, Store* store) {
   graph.ensure_children();
+  std::vector<std::string_view> names;
   auto reset = [&](std::uint32_t task) {
     graph.status[task] = TaskStatus::pending;
     graph.results[task].reset();
     graph.errors[task] = nullptr;
+    if (store != nullptr) names.emplace_back(graph.names[task]);
   };
   for (const std::uint32_t task : roots) reset(task);
   for (const std::uint32_t task : graph.descendants(roots)) reset(task);
+  if (store != nullptr) store->forget(names);
+}
+
+template <class T>
+void reset_failed_impl(TaskGraph<T>& graph, Store* store) {
+  GraphState<T>& g = GraphAccess::state(graph);
+  g.throw_if_running("reset tasks of");
+  std::vector<std::uint32_t> failed;
+  for (std::uint32_t task = 0; task < g.size(); ++task) {
+    if (g.status[task] == TaskStatus::failed) failed.push_back(task);
+  }
+  reset_to_pending(g, failed, store);
 }
 
 template <class T, class Range>
-void reset_tasks_impl(TaskGraph<T>& graph, const Range& tasks) {
+void reset_tasks_impl(TaskGraph<T>& graph, const Range& tasks, Store* store) {
   GraphState<T>& g = GraphAccess::state(graph);
   g.throw_if_running("reset tasks of");
   const std::vector<std::uint32_t> roots = g.resolve(tasks, "reset_tasks");
-  reset_to_pending(g, roots);
+  reset_to_pending(g, roots, store);
 }
 
 template <class T, class Range>
@@ -66,13 +83,13 @@ void mark_as_done_impl(TaskGraph<T>& graph, const Range& tasks, bool except) {
 /// Throws: Error while the graph is running.
 template <class T>
 void reset_failed_tasks(TaskGraph<T>& graph) {
-  detail::GraphState<T>& g = detail::GraphAccess::state(graph);
-  g.throw_if_running("reset tasks of");
-  std::vector<std::uint32_t> failed;
-  for (std::uint32_t task = 0; task < g.size(); ++task) {
-    if (g.status[task] == TaskStatus::failed) failed.push_back(task);
-  }
-  detail::reset_to_pending(g, failed);
+  detail::reset_failed_impl(graph, nullptr);
+}
+/// reset_failed_tasks that also forgets the reset tasks' records in `store`.
+/// Throws: Error while the graph is running.
+template <class T>
+void reset_failed_tasks(TaskGraph<T>& graph, Store& store) {
+  detail::reset_failed_impl(graph, &store);
 }
 
 /// Puts the named tasks and all their transitive dependents back to pending, clearing their
@@ -81,17 +98,34 @@ void reset_failed_tasks(TaskGraph<T>& graph) {
 /// the graph is running.
 template <class T, TaskNameRange Names>
 void reset_tasks(TaskGraph<T>& graph, const Names& tasks) {
-  detail::reset_tasks_impl(graph, tasks);
+  detail::reset_tasks_impl(graph, tasks, nullptr);
 }
 /// reset_tasks with a braced list of names: `reset_tasks(g, {"a", "b"})`.
 template <class T>
 void reset_tasks(TaskGraph<T>& graph, std::initializer_list<std::string_view> tasks) {
-  detail::reset_tasks_impl(graph, tasks);
+  detail::reset_tasks_impl(graph, tasks, nullptr);
 }
 /// reset_tasks of one task: `reset_tasks(g, "a")`.
 template <class T>
 void reset_tasks(TaskGraph<T>& graph, std::string_view task) {
-  detail::reset_tasks_impl(graph, std::initializer_list<std::string_view>{task});
+  detail::reset_tasks_impl(graph, std::initializer_list<std::string_view>{task}, nullptr);
+}
+/// reset_tasks that also forgets the reset tasks' records in `store`, so no later run, in
+/// this process or another, takes them as up to date.
+/// Throws: as reset_tasks.
+template <class T, TaskNameRange Names>
+void reset_tasks(TaskGraph<T>& graph, const Names& tasks, Store& store) {
+  detail::reset_tasks_impl(graph, tasks, &store);
+}
+/// reset_tasks with a braced list of names and a store.
+template <class T>
+void reset_tasks(TaskGraph<T>& graph, std::initializer_list<std::string_view> tasks, Store& store) {
+  detail::reset_tasks_impl(graph, tasks, &store);
+}
+/// reset_tasks of one task, with a store.
+template <class T>
+void reset_tasks(TaskGraph<T>& graph, std::string_view task, Store& store) {
+  detail::reset_tasks_impl(graph, std::initializer_list<std::string_view>{task}, &store);
 }
 
 /// Marks the named tasks done (their results, if any, are kept and fed to dependents); they

@@ -12,6 +12,7 @@
 
 #include "taskmap/observer.hpp"
 #include "taskmap/run_summary.hpp"
+#include "taskmap/store.hpp"
 
 namespace taskmap {
 
@@ -28,6 +29,11 @@ struct RunOptions {
   std::stop_token stop_token = {};
   /// Receivers of task events, in order.
   std::vector<std::shared_ptr<Observer>> observers = {};
+  /// Where completed tasks are remembered between runs and processes (not owned; must
+  /// outlive the run): tasks whose record is valid are skipped and take its value, every
+  /// other task that succeeds is recorded. See taskmap/directory_store.hpp and
+  /// taskmap/sqlite_store.hpp.
+  Store* store = nullptr;
 };
 
 /// What a running task may ask of its executor; take it as a leading `taskmap::Context&`.

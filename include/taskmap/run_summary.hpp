@@ -18,6 +18,9 @@ struct RunSummary {
   /// Tasks left unstarted because the run was asked to stop or stopped at a failure
   /// (fail_fast).
   std::size_t cancelled = 0;
+  /// Tasks a run with a store did not run because their record was valid; they took the
+  /// recorded value and are done.
+  std::size_t up_to_date = 0;
   /// Wall time of the run.
   std::chrono::nanoseconds elapsed{0};
 

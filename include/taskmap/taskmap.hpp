@@ -9,6 +9,7 @@
 #include "taskmap/executors/coroutine_pool.hpp"
 #include "taskmap/executors/sequential.hpp"
 #include "taskmap/executors/thread_pool.hpp"
+#include "taskmap/explain.hpp"
 #include "taskmap/graph.hpp"
 #include "taskmap/observer.hpp"
 #include "taskmap/observers/log_observer.hpp"

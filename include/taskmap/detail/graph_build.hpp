@@ -364,6 +364,7 @@ void apply_options(GraphState<T>& g, Options& opts) {
   check("results", keys(opts.results));
   check("priority", keys(opts.priority));
   for (const auto& [group, spec] : opts.groups) check("groups[" + group + "]", spec.tasks);
+  check("persistence", keys(opts.persistence));
   if (!unknown.empty()) {
     std::sort(unknown.begin(), unknown.end());
     unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
@@ -377,6 +378,8 @@ void apply_options(GraphState<T>& g, Options& opts) {
   for (auto& [task, value] : opts.results) g.results[g.find(task)].emplace(std::move(value));
   for (const auto& [task, prio] : opts.priority) g.priority[g.find(task)] = prio;
   assign_groups(g, opts.groups);
+  for (auto& [task, declared] : opts.persistence)
+    g.persistence.insert_or_assign(task, std::move(declared));
 }
 
 /// create_graph's work on an empty, named state, from a range of (name, function) pairs and

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <map>
 #include <optional>
 #include <ranges>
 #include <span>
@@ -22,6 +23,7 @@
 #include "taskmap/detail/name_index.hpp"
 #include "taskmap/detail/task_id.hpp"
 #include "taskmap/errors.hpp"
+#include "taskmap/store.hpp"
 #include "taskmap/task_fn.hpp"
 #include "taskmap/task_status.hpp"
 
@@ -66,6 +68,8 @@ struct GraphState {
   std::vector<TaskStatus> status;
   std::vector<std::optional<T>> results;
   std::vector<std::exception_ptr> errors;
+  // What tasks declared for a store, by name (few tasks declare anything).
+  std::map<std::string, Persistence, std::less<>> persistence;
   RunFlag running;
 
   [[nodiscard]] std::size_t size() const noexcept { return names.size(); }

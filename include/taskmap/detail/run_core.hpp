@@ -27,6 +27,7 @@
 #include "taskmap/detail/inlining.hpp"
 #include "taskmap/detail/ready_order.hpp"
 #include "taskmap/detail/run_state.hpp"
+#include "taskmap/detail/stored_run.hpp"
 #include "taskmap/detail/task_id.hpp"
 #include "taskmap/observer.hpp"
 #include "taskmap/run_options.hpp"
@@ -79,6 +80,10 @@ class RunCore {
       emit(EventKind::skipped, task, 0, &g_.errors[task]);
     });
     in_flight_ = first_ready_count_;
+    if (options.store != nullptr) {
+      stored_ = std::make_unique<StoredRun<T>>(g_, *options.store);
+      stored_->begin();
+    }
     for (const TaskId task : first_ready()) emit(EventKind::queued, task, 0);
   }
 
@@ -124,6 +129,11 @@ class RunCore {
     }
     if (!admit(task)) return false;  // parked in its group, still in flight
     set_status(task, TaskStatus::running, std::memory_order_relaxed);
+    if (stored_ != nullptr && stored_->reuse(task, slot_of(worker).facts)) [[unlikely]] {
+      // Up to date: invoke() does nothing, end() finishes it without recording.
+      emit(EventKind::up_to_date, task, worker);
+      return true;
+    }
     if (!emit(EventKind::started, task, worker)) {
       set_status(task, TaskStatus::pending, std::memory_order_relaxed);  // as if never started
       drop(task, true);
@@ -133,11 +143,13 @@ class RunCore {
   }
 
   [[nodiscard]] bool is_coroutine(TaskId task) const noexcept {
-    return g_.funcs[task].is_coroutine();
+    return g_.funcs[task].is_coroutine() && !reused(task);
   }
 
   TASKMAP_DETAIL_ALWAYS_INLINE std::exception_ptr invoke(TaskId task, std::size_t worker) noexcept {
     try {
+      if (reused(task)) [[unlikely]]
+        return nullptr;
       Slot& slot = slot_of(worker);
       gather_inputs(g_, task, slot.inputs);
       Context ctx(g_.name, g_.names[task], options_.stop_token, worker);
@@ -186,6 +198,17 @@ class RunCore {
       ++summary_.cancelled;
       emit(EventKind::cancelled, task, 0);
     });
+    // The run's records are made durable before it reports its end. A store that cannot
+    // write them fails the run after its observers have seen it end, unless raise_errors
+    // throws first: the tasks' own outcomes stay in the graph either way.
+    std::exception_ptr store_error;
+    if (stored_ != nullptr) {
+      try {
+        options_.store->end_run();
+      } catch (...) {
+        store_error = std::current_exception();
+      }
+    }
     summary_.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(
         std::chrono::steady_clock::now() - start_);
     if (observer_error_) {
@@ -194,6 +217,7 @@ class RunCore {
     }
     events_.run_finished(summary_);
     finish_run(g_, options_, first_failure_.load(std::memory_order_relaxed));
+    if (store_error) std::rethrow_exception(store_error);
     return summary_;
   }
 
@@ -215,6 +239,8 @@ class RunCore {
     std::size_t succeeded = 0;
     std::size_t failed = 0;
     std::size_t skipped = 0;
+    std::size_t up_to_date = 0;
+    FactsBuffer facts;  // with a store: what the worker's current task was fed
   };
 
   struct GroupState {
@@ -230,10 +256,16 @@ class RunCore {
                                              std::exception_ptr error, Queue& queue) {
     const TaskId resumed = leave_group(task, true);
     std::size_t ready = 0;
+    if (stored_ != nullptr) [[unlikely]]
+      error = end_stored(slot, task, std::move(error));
     if (!error) {
       set_status(task, TaskStatus::done, std::memory_order_release);
-      ++slot.succeeded;
-      emit(EventKind::finished, task, worker);
+      if (!reused(task)) [[likely]] {
+        ++slot.succeeded;
+        emit(EventKind::finished, task, worker);
+      } else {
+        ++slot.up_to_date;
+      }
       for (const TaskId child : g_.children_of(task)) {
         if (release_one_dependency(child)) {
           ++ready;
@@ -262,6 +294,7 @@ class RunCore {
     summary_.succeeded += slot.succeeded;
     summary_.failed += slot.failed;
     summary_.skipped += slot.skipped;
+    summary_.up_to_date += slot.up_to_date;
   }
 
   void set_status(TaskId task, TaskStatus status, std::memory_order order) noexcept {
@@ -283,6 +316,24 @@ class RunCore {
     } else {
       return --waiting_[child] == 0;
     }
+  }
+
+  [[nodiscard]] bool reused(TaskId task) const noexcept {
+    return stored_ != nullptr && stored_->reused(task);
+  }
+
+  // A task ran and returned in a run with a store: it is recorded, which fails it when
+  // its targets are missing or its value cannot be encoded. One taken from its record
+  // (reused) is not recorded again.
+  TASKMAP_DETAIL_NOINLINE std::exception_ptr end_stored(Slot& slot, TaskId task,
+                                                        std::exception_ptr error) {
+    if (error || stored_->reused(task)) return error;
+    try {
+      stored_->record(task, slot.facts);
+    } catch (...) {
+      return std::current_exception();
+    }
+    return nullptr;
   }
 
   TASKMAP_DETAIL_NOINLINE static void grow_ready(Slot& slot, std::size_t size) {
@@ -404,6 +455,7 @@ class RunCore {
   Slot first_slot_;
   std::vector<std::unique_ptr<Slot>> more_slots_;  // workers 1, 2, ...: each touches its own
   std::vector<GroupState> groups_;
+  std::unique_ptr<StoredRun<T>> stored_;  // only in a run with a store
   RunSummary summary_;
   bool finished_ = false;
   alignas(kCacheLine) Count in_flight_{0};

@@ -282,6 +282,7 @@ enum class LogMessage : std::uint8_t {
   failed,
   skipped,
   cancelled,
+  up_to_date,
   run_started,
   run_finished,
   nested_run_started,
@@ -305,6 +306,7 @@ inline constexpr LogVerb log_verbs[] = {
     {LogMessage::failed, LogLevel::error, "failed task ", LogLineKind::ended},
     {LogMessage::skipped, LogLevel::warning, "skipped task ", LogLineKind::ended},
     {LogMessage::cancelled, LogLevel::warning, "cancelled task ", LogLineKind::ended},
+    {LogMessage::up_to_date, LogLevel::info, "up-to-date task ", LogLineKind::ended},
     {LogMessage::run_started, LogLevel::info, "starting run: ", LogLineKind::run_started},
     {LogMessage::run_finished, LogLevel::info, "finished run: ", LogLineKind::run_ended},
     {LogMessage::nested_run_started, LogLevel::info,
@@ -331,6 +333,8 @@ inline constexpr LogVerb log_verbs[] = {
       return log_verb(LogMessage::skipped);
     case EventKind::cancelled:
       return log_verb(LogMessage::cancelled);
+    case EventKind::up_to_date:
+      return log_verb(LogMessage::up_to_date);
   }
   return log_verb(LogMessage::finished);
 }
@@ -502,9 +506,12 @@ void BasicLogObserver<U>::on_run_end(const RunInfo& run, const RunSummary& summa
   if (!wants(verb.level)) return;
   fmt::memory_buffer line;
   begin_line(line, std::chrono::system_clock::now(), run.graph, verb.level, 0);
-  detail::append_format(line, "{}{} succeeded, {} failed, {} skipped, {} cancelled in {:.3f} s\n",
-                        verb.prefix, summary.succeeded, summary.failed, summary.skipped,
-                        summary.cancelled, std::chrono::duration<double>(summary.elapsed).count());
+  detail::append_format(line, "{}{} succeeded, {} failed, {} skipped, {} cancelled", verb.prefix,
+                        summary.succeeded, summary.failed, summary.skipped, summary.cancelled);
+  // Only runs with a store have up-to-date tasks; other runs' lines stay as they were.
+  if (summary.up_to_date != 0) detail::append_format(line, ", {} up to date", summary.up_to_date);
+  detail::append_format(line, " in {:.3f} s\n",
+                        std::chrono::duration<double>(summary.elapsed).count());
   write(line);
 }
 

@@ -224,6 +224,9 @@ void BasicProgressObserver<U>::on_event(const TaskEvent& event) noexcept {
     case EventKind::skipped:
       skipped_.fetch_add(1, relaxed);
       break;
+    case EventKind::up_to_date:  // done without running: counted with the finished
+      finished_.fetch_add(1, relaxed);
+      break;
     case EventKind::cancelled:
       cancelled_.fetch_add(1, relaxed);
       break;
@@ -234,7 +237,8 @@ template <class U>
 void BasicProgressObserver<U>::on_run_end(const RunInfo& run, const RunSummary& summary) {
   stop_ticker();
   std::lock_guard lock(mutex_);
-  const std::size_t done = summary.succeeded + summary.failed + summary.skipped + summary.cancelled;
+  const std::size_t done =
+      summary.succeeded + summary.failed + summary.skipped + summary.cancelled + summary.up_to_date;
   const double seconds = std::chrono::duration<double>(summary.elapsed).count();
   fmt::memory_buffer line;
   if (terminal_) line.push_back('\r');

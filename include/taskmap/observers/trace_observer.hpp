@@ -351,6 +351,9 @@ void BasicTraceObserver<U>::record_run(const ActiveRun& run, std::vector<Record>
       case EventKind::cancelled:
         add(r, "i", 0, "cancelled", "grey", nullptr);
         break;
+      case EventKind::up_to_date:
+        add(r, "i", 0, "up to date", "good", nullptr);
+        break;
       case EventKind::queued:
       case EventKind::started:
         break;
