@@ -117,6 +117,23 @@ class TargetMissingError : public Error {
   std::vector<std::string> missing_;
 };
 
+/// Bytes could not be decoded as the type asked for: they were written for another type, are
+/// cut short or malformed, or are followed by bytes that belong to no value. The message says
+/// which, and where. A stored result whose bytes fail to decode is never used: its task runs
+/// again.
+class DecodeError : public Error {
+ public:
+  /// Decoding stopped at byte `offset` of the encoded value, for the reason `message` gives.
+  DecodeError(std::string message, std::size_t offset)
+      : Error(std::move(message)), offset_(offset) {}
+  /// Where decoding stopped, counted in bytes from the start of the encoded value (its type
+  /// tag included): 0 when the tag names another type.
+  [[nodiscard]] std::size_t offset() const noexcept { return offset_; }
+
+ private:
+  std::size_t offset_;
+};
+
 /// Thrown by a run with `raise_errors` set: names the first failed task, and nests the
 /// exception that task threw (`std::rethrow_if_nested` or `original()` reach it).
 class TaskError : public Error {
