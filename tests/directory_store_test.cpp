@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
+#include <initializer_list>
 #include <optional>
 #include <random>
 #include <string>
@@ -277,7 +278,8 @@ TEST_CASE("DirectoryStore: torn, flipped, empty, foreign and misplaced files rea
   write_file(path, "");
   CHECK_FALSE(store.load("t").has_value());
   std::mt19937_64 random(42);
-  for (const std::size_t size : {1, 16, 37, 4096, 4097, 100'000}) {
+  for (const std::size_t size :
+       std::initializer_list<std::size_t>{1, 16, 37, 4096, 4097, 100'000}) {
     std::string foreign(size, '\0');
     for (char& c : foreign) c = static_cast<char>(random());
     write_file(path, foreign);
