@@ -503,12 +503,16 @@ TEST_CASE(
       }
     }
     ::close(pipe_fds[1]);
+    // Once the child has flushed a first generation (it is running, slow as it may start
+    // under sanitizers), at a random moment of its next ones.
+    std::int64_t flushed = -1;
+    std::int64_t gen = 0;
+    if (::read(pipe_fds[0], &gen, sizeof gen) == sizeof gen) flushed = gen;
     std::this_thread::sleep_for(std::chrono::microseconds(random() % 60'000));
     ::kill(child, SIGKILL);
     const int status = wait_child(child);
     CHECK(status == 128 + SIGKILL);
-    std::int64_t flushed = -1;
-    std::int64_t gen = 0;
+    CHECK(flushed == first_gen);
     while (::read(pipe_fds[0], &gen, sizeof gen) == sizeof gen) flushed = gen;
     ::close(pipe_fds[0]);
     next_gen = std::max(next_gen, flushed + 1) + 1;  // skips the generation in progress

@@ -284,10 +284,11 @@ inline void RecordDirectory::write(std::span<const RecordChange> batch) const {
     }
   }
 
-  // The renames and unlinks are durable once the directory is.
+  // The renames and unlinks are durable once the directory is. EINVAL: the file system has
+  // nothing to sync for a directory (some FUSE and network ones), which is no failure.
   if (changed) {
     const int error = sync_file(dir_.get());
-    if (error != 0 && !first_error) {
+    if (error != 0 && error != EINVAL && !first_error) {
       first_error.emplace(fmt::format(
           "cannot make the records of {} tasks (task '{}' first) durable in directory '{}': {}",
           batch.size(), batch.front().name, path_.string(), errno_text(error)));
