@@ -12,8 +12,10 @@ if(TASKMAP_XXHASH_INCLUDE_DIR)
   add_library(taskmap_store INTERFACE)
   add_library(taskmap::store ALIAS taskmap_store)
   set_target_properties(taskmap_store PROPERTIES EXPORT_NAME store)
-  target_link_libraries(taskmap_store INTERFACE taskmap)
   # xxHash is used header-only (XXH_INLINE_ALL in taskmap's headers): no library to link.
+  # Installed, the directory of xxhash.h is the consumer's to find: taskmapConfig.cmake makes
+  # the imported target taskmap::xxhash when the store component is asked for.
+  target_link_libraries(taskmap_store INTERFACE taskmap $<INSTALL_INTERFACE:taskmap::xxhash>)
   target_include_directories(taskmap_store SYSTEM INTERFACE
     $<BUILD_INTERFACE:${TASKMAP_XXHASH_INCLUDE_DIR}>)
 endif()

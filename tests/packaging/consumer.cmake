@@ -37,10 +37,13 @@ function(taskmap_add_consumer)
         message(FATAL_ERROR "taskmap as a subproject defined its dev target ${_target}")
       endif()
     endforeach()
-    # Catches targets added later too: the subproject defines exactly one real target and
-    # descends into none of tests/, examples/, bench/.
+    # Catches targets added later too: the subproject defines taskmap and, when what they
+    # need is found, the optional taskmap_store and taskmap_sqlite, and descends into none of
+    # tests/, examples/, bench/.
     get_property(_targets DIRECTORY "${arg_SUBPROJECT_DIR}" PROPERTY BUILDSYSTEM_TARGETS)
-    if(NOT _targets STREQUAL "taskmap")
+    set(_extra ${_targets})
+    list(REMOVE_ITEM _extra taskmap taskmap_store taskmap_sqlite)
+    if(NOT "taskmap" IN_LIST _targets OR _extra)
       message(FATAL_ERROR "taskmap as a subproject defined targets: ${_targets}")
     endif()
     get_property(_subdirs DIRECTORY "${arg_SUBPROJECT_DIR}" PROPERTY SUBDIRECTORIES)

@@ -1,12 +1,18 @@
 # Configures, builds and runs one consumer project of taskmap (cmake -P, from ctest).
 #
 #   -DMODE=find_package|add_subdirectory|fetch_content|pkg_config|vcpkg_classic|vcpkg_manifest
+#         |store_find_package|store_fetch_content
 #   -DTASKMAP_SOURCE_TREE=<taskmap source dir>   -DTASKMAP_VERSION=<x.y.z>
 #   -DWORK_DIR=<scratch dir, wiped first>        -DCTEST_COMMAND=<ctest>
 #   -DGENERATOR=... [-DGENERATOR_PLATFORM=...] [-DGENERATOR_TOOLSET=...] [-DMAKE_PROGRAM=...]
 #   -DCXX_COMPILER=... [-DCXX_FLAGS=...] [-DCONFIG=...] [-Dfmt_DIR=...]
 #   pkg_config: [-DPKG_CONFIG=<pkg-config program>]
 #   vcpkg_*:    [-DCONFIGURE_VCPKG_ROOT=<VCPKG_ROOT when the tests were configured>]
+#   store_*:    [-DEXPECT_SQLITE=<ON when taskmap::sqlite was built>]
+#
+# store_find_package and store_fetch_content build the consumer in store/, which uses
+# DirectoryStore through taskmap::store (find_package with COMPONENTS store and sqlite, or
+# FetchContent); they are defined only when taskmap's build found xxHash.
 #
 # find_package and pkg_config first install the source tree into a prefix in WORK_DIR with the
 # README's install line. pkg_config then moves that prefix (taskmap.pc must follow it) and
@@ -24,7 +30,7 @@ foreach(_var MODE TASKMAP_SOURCE_TREE TASKMAP_VERSION WORK_DIR CTEST_COMMAND GEN
     message(FATAL_ERROR "run_consumer.cmake: pass -D${_var}=...")
   endif()
 endforeach()
-if(NOT MODE MATCHES "^(find_package|add_subdirectory|fetch_content|pkg_config|vcpkg_classic|vcpkg_manifest)$")
+if(NOT MODE MATCHES "^(find_package|add_subdirectory|fetch_content|pkg_config|vcpkg_classic|vcpkg_manifest|store_find_package|store_fetch_content)$")
   message(FATAL_ERROR "run_consumer.cmake: unknown MODE '${MODE}'")
 endif()
 
@@ -177,7 +183,12 @@ if(MODE STREQUAL "pkg_config")
 endif()
 
 set(_consumer_dir "${CMAKE_CURRENT_LIST_DIR}/${MODE}")
-if(MODE STREQUAL "find_package")
+if(MODE MATCHES "^store_(.*)$")
+  set(_consumer_dir "${CMAKE_CURRENT_LIST_DIR}/store")
+  list(APPEND _consumer_args "-DROUTE=${CMAKE_MATCH_1}" "-DTASKMAP_EXPECT_SQLITE=${EXPECT_SQLITE}"
+    "-DTASKMAP_SOURCE_TREE=${TASKMAP_SOURCE_TREE}")
+endif()
+if(MODE MATCHES "^(store_)?find_package$")
   set(_prefix "${WORK_DIR}/prefix")
   install_taskmap("${_prefix}")
 
@@ -195,6 +206,12 @@ if(MODE STREQUAL "find_package")
                 cmake/taskmap/taskmapTargets.cmake pkgconfig/taskmap.pc)
     expect_file("${_prefix}/share/${_file}")
   endforeach()
+  if(MODE STREQUAL "store_find_package")
+    expect_file("${_prefix}/share/cmake/taskmap/taskmapStoreTargets.cmake")
+    if(EXPECT_SQLITE)
+      expect_file("${_prefix}/share/cmake/taskmap/taskmapSqliteTargets.cmake")
+    endif()
+  endif()
 
   list(APPEND _consumer_args "-DCMAKE_PREFIX_PATH=${_prefix}"
     "-DTASKMAP_INSTALL_PREFIX=${_prefix}" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF)

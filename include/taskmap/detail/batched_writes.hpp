@@ -37,7 +37,8 @@ class BatchedWrites {
 
   template <class Durability>
   explicit BatchedWrites(const Durability& durability)
-      : max_delay_(durability.max_delay),
+      : max_delay_(std::clamp<std::chrono::milliseconds>(
+            durability.max_delay, std::chrono::milliseconds::zero(), kLongestDelay)),
         max_batch_(std::max<std::size_t>(durability.max_batch, 1)) {}
 
   BatchedWrites(const BatchedWrites&) = delete;
@@ -85,13 +86,16 @@ class BatchedWrites {
     }
   }
 
+  // Wakes the writer for the first change into an empty queue, which starts its max_delay
+  // clock (it sleeps without a timeout while nothing waits), and when max_batch wait.
   void queue(RecordChange change) {
     {
       std::lock_guard lock(mutex_);
-      if (waiting_.changes.empty()) oldest_ = std::chrono::steady_clock::now();
+      const bool first = waiting_.changes.empty();
+      if (first) oldest_ = std::chrono::steady_clock::now();
       waiting_.put(std::move(change));
       ++queued_;
-      if (waiting_.changes.size() < max_batch_) return;
+      if (!first && waiting_.changes.size() < max_batch_) return;
     }
     wake_writer_.notify_one();
   }
@@ -211,6 +215,10 @@ class BatchedWrites {
     written_ = queued_;  // nothing more will be written: no flush may wait for it
     written_cv_.notify_all();
   }
+
+  // A longer max_delay would overflow the writer's deadline (and in nanoseconds, the
+  // conversion itself): a day is "never, unless max_batch or a flush asks".
+  static constexpr std::chrono::hours kLongestDelay{24};
 
   const std::chrono::steady_clock::duration max_delay_;
   const std::size_t max_batch_;
