@@ -3,10 +3,12 @@
 /// SqliteStore: a RecordStore in one SQLite database file, which several threads and
 /// processes may share. Needs the taskmap::sqlite target (SQLite and xxHash).
 
+#include <algorithm>
 #include <cstddef>
 #include <filesystem>
 #include <memory>
 #include <mutex>
+#include <numeric>
 #include <optional>
 #include <span>
 #include <string>
@@ -138,12 +140,23 @@ inline void SqliteStore::read(std::span<const std::string_view> names,
   std::unique_ptr<Reader> reader = take_reader();
   const detail::SqliteConnection& db = reader->db;
   // One read transaction for all names: one snapshot, and the log's read lock taken once
-  // rather than per name.
-  int rc = db.step_retrying(reader->begin);
-  reader->begin.reset();
-  if (rc != SQLITE_DONE) db.fail(rc, "cannot start reading");
+  // rather than per name (one name needs none: its SELECT is a transaction).
+  const bool transaction = names.size() > 1;
+  int rc = SQLITE_DONE;
+  if (transaction) {
+    rc = db.step_retrying(reader->begin);
+    reader->begin.reset();
+    if (rc != SQLITE_DONE) db.fail(rc, "cannot start reading");
+  }
+  // Names in key order (SQLite orders BLOBs as memcmp does, and so does string_view): each
+  // lookup then reads pages the last one left in the cache. 100,000 names in a random order
+  // took three times as long as sorted, sorting included.
+  std::vector<std::size_t> order(names.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  std::sort(order.begin(), order.end(),
+            [&](std::size_t a, std::size_t b) { return names[a] < names[b]; });
   // On a throw the reader is dropped with its open transaction: closing ends it.
-  for (std::size_t i = 0; i < names.size(); ++i) {
+  for (const std::size_t i : order) {
     detail::SqliteStatement& select = reader->select;
     select.bind_blob(1, names[i]);
     rc = select.step();
@@ -159,9 +172,11 @@ inline void SqliteStore::read(std::span<const std::string_view> names,
     }
     select.reset();
   }
-  rc = reader->end.step();
-  reader->end.reset();
-  if (rc != SQLITE_DONE) db.fail(rc, "cannot finish reading");
+  if (transaction) {
+    rc = reader->end.step();
+    reader->end.reset();
+    if (rc != SQLITE_DONE) db.fail(rc, "cannot finish reading");
+  }
   return_reader(std::move(reader));
 }
 
