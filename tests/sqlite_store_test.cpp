@@ -382,7 +382,7 @@ TEST_CASE("sqlite store: files that are not stores", "[sqlite][corrupt]") {
     taskmap_test::write_file(file, bytes);
     const std::string message = store_error_of([&] { SqliteStore store(file); });
     CHECK(message.find(file.string()) != std::string::npos);
-    CHECK(message.find("not a database") != std::string::npos);
+    CHECK(message.find("is not an SQLite database") != std::string::npos);
   }
   SECTION("an empty file is an empty database") {
     const fs::path file = dir / "empty.db";

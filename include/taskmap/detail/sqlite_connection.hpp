@@ -74,6 +74,8 @@ class SqliteConnection {
   // Throws StoreError: "<describe>: <what>: <SQLite's message> (<code's name>)".
   [[noreturn]] void fail(int rc, std::string_view what) const {
     std::string message = describe_;
+    // The first statement on a file fails so when it is not a database: say that first.
+    if ((rc & 0xff) == SQLITE_NOTADB) message += ": is not an SQLite database";
     message += ": ";
     message += what;
     message += ": ";

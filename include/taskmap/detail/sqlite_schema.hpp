@@ -87,7 +87,7 @@ inline void prepare_sqlite_schema(const SqliteConnection& db) {
     std::optional<std::string> meta;
     std::optional<std::string> records;
     SqliteStatement tables(db,
-                           "SELECT name, type || ':' || sql FROM sqlite_master "
+                           "SELECT name, type || ' ' || ifnull(sql, '') FROM sqlite_master "
                            "WHERE name IN ('taskmap_meta', 'taskmap_records')");
     int rc = SQLITE_ROW;
     while ((rc = tables.step()) == SQLITE_ROW) {
@@ -96,11 +96,11 @@ inline void prepare_sqlite_schema(const SqliteConnection& db) {
       (name == "taskmap_meta" ? meta : records) = std::move(definition);
     }
     if (rc != SQLITE_DONE) db.fail(rc, "cannot read its list of tables");
-    const auto foreign = [&](std::string_view table, const std::string& definition) {
-      throw StoreError(db.describe() + ": has a " + std::string(table) +
-                       " that taskmap did not make (" + definition + "); not touching it");
+    const auto foreign = [&](std::string_view table, const std::string& why) {
+      throw StoreError(db.describe() + ": its " + std::string(table) +
+                       " was not made by taskmap (" + why + "); not touching it");
     };
-    const auto as_table = [](std::string_view sql) { return "table:" + std::string(sql); };
+    const auto as_table = [](std::string_view sql) { return "table " + std::string(sql); };
     if (meta) {
       if (*meta != as_table(kSqliteMetaTable)) foreign("taskmap_meta", *meta);
       SqliteStatement version(db, "SELECT value FROM taskmap_meta WHERE key = 'format_version'");
@@ -114,7 +114,7 @@ inline void prepare_sqlite_schema(const SqliteConnection& db) {
             "; this taskmap reads version " + std::to_string(kSqliteFormatVersion));
       }
     } else if (records) {
-      foreign("taskmap_records without taskmap_meta", *records);
+      foreign("taskmap_records", "no taskmap_meta beside it");
     } else {
       db.exec(std::string(kSqliteMetaTable).c_str(), "cannot create its table taskmap_meta");
       db.exec(("INSERT INTO taskmap_meta(key, value) VALUES ('format_version', " +
