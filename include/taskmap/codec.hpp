@@ -32,11 +32,21 @@ namespace detail {
 
 template <class T>
 constexpr bool check_encodable() {
-  static_assert(Encodable<T>,
-                "taskmap: T has no Codec. Specialise taskmap::Codec<T> with a name, encode() and "
-                "decode() (docs/codecs.md), or use a built-in type; T must not be const or a "
-                "reference");
-  return Encodable<T>;
+  if constexpr (
+      requires { sizeof(Codec<T>); } && !requires { Codec<T>::name; }) {
+    static_assert(
+        requires { Codec<T>::name; },
+        "taskmap: Codec<T> has no name. Add `static constexpr std::string_view name = "
+        "\"MyType/1\";` to it (a Codec deriving from JsonCodec too): the signature "
+        "hashed into the tag stored with every value (docs/codecs.md)");
+    return false;
+  } else {
+    static_assert(Encodable<T>,
+                  "taskmap: T has no Codec. Specialise taskmap::Codec<T> with a name, encode() "
+                  "and decode() (docs/codecs.md), or use a built-in type; T must not be const or "
+                  "a reference");
+    return Encodable<T>;
+  }
 }
 
 inline constexpr std::size_t kTagBytes = 8;
