@@ -1,13 +1,14 @@
 #!/bin/sh
 # Installs what building and testing taskmap needs on Debian 12 (or Ubuntu): cmake, g++,
-# make, libfmt-dev, catch2, libasio-dev (for taskmap/asio.hpp's tests and example), plus any
+# make, libfmt-dev, catch2, libasio-dev (for taskmap/asio.hpp's tests and example),
+# libxxhash-dev, libsqlite3-dev and nlohmann-json3-dev (for the stores and the JSON codec), plus any
 # package names given as arguments, e.g.
 #   ./scripts/setup-debian.sh clang clang-format
 # Installs only what is missing (apt-get update only then), as root or through sudo.
 # Prints nothing when everything is installed already.
 set -eu
 
-packages="cmake g++ make libfmt-dev catch2 libasio-dev $*"
+packages="cmake g++ make libfmt-dev catch2 libasio-dev libxxhash-dev libsqlite3-dev nlohmann-json3-dev $*"
 
 missing=""
 for package in $packages; do

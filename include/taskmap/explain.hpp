@@ -51,7 +51,10 @@ template <class T>
   store.begin_run(names);
 
   std::vector<FedValue> values(g.size());
-  std::vector<std::optional<std::string>> runs(target + 1);  // why each needed task runs
+  // Why each needed task runs, and the task whose own reason that is (a stale ancestor's
+  // reason is passed down, so a deep chain names its first cause, not every link).
+  std::vector<std::optional<std::string>> runs(target + 1);
+  std::vector<TaskId> cause(target + 1, no_task);
   FactsBuffer buffer;
   for (TaskId id = 0; id <= target; ++id) {
     if (needed[id] == 0) continue;
@@ -60,14 +63,30 @@ template <class T>
       values[id] = detail::fed_value(g, store, id);
       continue;
     }
+    cause[id] = id;
     if (status != TaskStatus::pending && status != TaskStatus::cancelled) {
-      runs[id] = fmt::format("dependency {} is {}: it must be reset first", g.names[id],
+      runs[id] = fmt::format("{} in this graph: a run does not start it until it is reset",
                              to_string(status));
       continue;
     }
+    if (FactsBuffer::declared_of(g, id).transient) {
+      runs[id] = "transient: always runs";
+      continue;
+    }
     for (const std::uint32_t dep : g.deps_of(id)) {
+      const TaskStatus dep_status = g.status[dep];
+      if (dep_status == TaskStatus::failed || dep_status == TaskStatus::skipped) {
+        runs[id] = fmt::format("dependency {} is {} in this graph: this task is skipped until "
+                               "it is reset",
+                               g.names[dep], to_string(dep_status));
+        break;
+      }
       if (!runs[dep]) continue;
-      runs[id] = fmt::format("dependency {} will run ({})", g.names[dep], *runs[dep]);
+      cause[id] = cause[dep];
+      runs[id] = cause[dep] == dep
+                     ? fmt::format("dependency {} will run ({})", g.names[dep], *runs[dep])
+                     : fmt::format("dependency {} will run (because of {}: {})", g.names[dep],
+                                   g.names[cause[dep]], *runs[cause[dep]]);
       break;
     }
     if (runs[id]) continue;
