@@ -83,7 +83,9 @@ class SqliteStore final : public RecordStore {
   std::unique_ptr<Reader> take_reader();
   void return_reader(std::unique_ptr<Reader> reader);
 
-  std::filesystem::path absolute_;  // SQLite reads a name starting "file:" as a URI
+  // Absolute: readers opened later must not depend on the working directory, and SQLite
+  // could read a relative name starting "file:" as a URI.
+  std::filesystem::path absolute_;
   std::string describe_;
   std::unique_ptr<Writer> writer_;
   std::mutex readers_mutex_;
@@ -150,7 +152,7 @@ inline void SqliteStore::read(std::span<const std::string_view> names,
   }
   // Names in key order (SQLite orders BLOBs as memcmp does, and so does string_view): each
   // lookup then reads pages the last one left in the cache. 100,000 names in a random order
-  // took three times as long as sorted, sorting included.
+  // took 1.0-1.5 s unsorted, 0.2-0.5 s sorted (sorting included).
   std::vector<std::size_t> order(names.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
   std::sort(order.begin(), order.end(),
