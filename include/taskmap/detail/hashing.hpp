@@ -1,7 +1,5 @@
 #pragma once
-// The hashes persistence uses, all from xxHash (XXH3), compiled inline so that users link
-// nothing: 128 bits for value digests and fingerprints, 64 bits for checksums and file
-// names. Part of taskmap::store, which finds xxhash.h.
+// The hashes of fingerprints: 128-bit XXH3 of values' bytes and of files' contents.
 
 #include <cstddef>
 #include <cstdint>
@@ -10,11 +8,7 @@
 #include <string>
 #include <string_view>
 
-#ifndef XXH_INLINE_ALL
-#define XXH_INLINE_ALL
-#endif
-#include <xxhash.h>
-
+#include "taskmap/detail/xxhash.hpp"
 #include "taskmap/store.hpp"
 
 namespace taskmap::detail {
@@ -22,10 +16,6 @@ namespace taskmap::detail {
 [[nodiscard]] inline Digest hash128(std::string_view bytes) noexcept {
   const XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
   return {h.low64, h.high64};
-}
-
-[[nodiscard]] inline std::uint64_t hash64(std::string_view bytes) noexcept {
-  return XXH3_64bits(bytes.data(), bytes.size());
 }
 
 /// The 128-bit hash of a file's bytes, read in blocks; nullopt-like false when it cannot be

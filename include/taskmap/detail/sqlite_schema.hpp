@@ -10,10 +10,7 @@
 #include <string>
 #include <string_view>
 
-#ifndef XXH_INLINE_ALL
-#define XXH_INLINE_ALL
-#endif
-#include <xxhash.h>
+#include "taskmap/detail/xxhash.hpp"
 
 #include "taskmap/detail/sqlite_connection.hpp"
 #include "taskmap/errors.hpp"
