@@ -76,9 +76,10 @@ template <class T>
     for (const std::uint32_t dep : g.deps_of(id)) {
       const TaskStatus dep_status = g.status[dep];
       if (dep_status == TaskStatus::failed || dep_status == TaskStatus::skipped) {
-        runs[id] = fmt::format("dependency {} is {} in this graph: this task is skipped until "
-                               "it is reset",
-                               g.names[dep], to_string(dep_status));
+        runs[id] = fmt::format(
+            "dependency {} is {} in this graph: this task is skipped until "
+            "it is reset",
+            g.names[dep], to_string(dep_status));
         break;
       }
       if (!runs[dep]) continue;

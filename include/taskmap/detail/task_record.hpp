@@ -251,6 +251,7 @@ struct TaskRecord {
       const auto old = std::find_if(was.begin(), was.end(),
                                     [&](const FileFact& f) { return f.path == file.path; });
       if (old == was.end()) return fmt::format("{} {} is new", what, file.path);
+      if (!file.exists && !old->exists) continue;  // missing then and now: unchanged
       if (!file.exists) return fmt::format("{} {} missing", what, file.path);
       if (!old->exists) return fmt::format("{} {} appeared", what, file.path);
       if (check == FileCheck::exists) continue;
