@@ -34,9 +34,10 @@ std::size_t clean(const fs::path& in, const fs::path& out) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const fs::path work = argc > 1 ? fs::path(argv[1])
-                                  : fs::temp_directory_path() /
-                                        ("taskmap-rerun-pipeline-" + std::to_string(std::random_device()()));
+  const fs::path work =
+      argc > 1 ? fs::path(argv[1])
+               : fs::temp_directory_path() /
+                     ("taskmap-rerun-pipeline-" + std::to_string(std::random_device()()));
   fs::remove_all(work);
   fs::create_directories(work / "data");
   fs::create_directories(work / "out");
@@ -63,7 +64,10 @@ int main(int argc, char** argv) {
             std::printf("  report: %zu rows\n", rows);
             return rows;
           }}},
-        {{"clean_a", {}}, {"clean_b", {}}, {"merge", {"clean_a", "clean_b"}}, {"report", {"merge"}}},
+        {{"clean_a", {}},
+         {"clean_b", {}},
+         {"merge", {"clean_a", "clean_b"}},
+         {"report", {"merge"}}},
         {.name = "pipeline",
          .persistence = {{"clean_a", {.inputs = {a_csv}, .targets = {a_out}}},
                          {"clean_b", {.inputs = {b_csv}, .targets = {b_out}}},
