@@ -1,4 +1,5 @@
-// Crash safety of runs with a real store: a child process runs a graph with the store and is
+// Runs over real stores shared by processes. Two processes run graphs over one store at once.
+// Crash safety: a child process runs a graph with the store and is
 // killed with SIGKILL at a random moment, 50 times per store. After each kill, a resumed run
 // in this process (which opens the store only once the child is dead) must:
 //   - redo exactly the tasks explain() does not call up to date, and nothing else;
@@ -10,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
@@ -148,7 +150,83 @@ void crash_and_resume(const std::string& kind) {
   CHECK(resumed_with_work >= 10);
 }
 
+// Two processes run two graphs over one store at once: a graph of their own each, and 20
+// tasks both graphs have. Afterwards a third graph holding every task finds all of them up
+// to date, and the shared tasks hold one process's values (both computed the same).
+template <class Store>
+void two_processes_share(const std::string& kind) {
+  INFO(kind);
+  TempDir dir("taskmap-shared");
+  const std::string place = (dir / "store").string();
+  auto make = [](const std::string& own, std::atomic<int>* calls) {
+    std::vector<std::pair<std::string, TaskFn<std::int64_t>>> funcs;
+    std::vector<std::pair<std::string, std::vector<std::string>>> deps;
+    for (int i = 0; i < 20; ++i) {
+      const std::string shared = "shared" + std::to_string(i);
+      funcs.emplace_back(shared, [i, calls] {
+        if (calls != nullptr) ++*calls;
+        return std::int64_t{i} * 7;
+      });
+      deps.emplace_back(shared, std::vector<std::string>{});
+    }
+    for (const std::string& prefix : {std::string("p1_"), std::string("p2_")}) {
+      if (!own.empty() && prefix != own) continue;
+      for (int i = 0; i < 30; ++i) {
+        const std::string name = prefix + std::to_string(i);
+        funcs.emplace_back(name, [i, calls](std::int64_t shared) {
+          if (calls != nullptr) ++*calls;
+          std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          return shared + i;
+        });
+        deps.emplace_back(name, std::vector<std::string>{"shared" + std::to_string(i % 20)});
+      }
+    }
+    return create_graph<std::int64_t>(std::move(funcs), std::move(deps));
+  };
+  std::vector<pid_t> children;
+  for (const std::string own : {"p1_", "p2_"}) {
+    const pid_t child = ::fork();
+    REQUIRE(child >= 0);
+    if (child == 0) {
+      int status = 0;
+      try {
+        Store store(place);
+        auto graph = make(own, nullptr);
+        const RunSummary summary = run_parallel(graph, {.ncores = 2, .store = &store});
+        if (summary.failed != 0 || summary.succeeded + summary.up_to_date != 50) status = 2;
+      } catch (...) {
+        status = 3;
+      }
+      ::_exit(status);
+    }
+    children.push_back(child);
+  }
+  for (const pid_t child : children) {
+    int status = 0;
+    REQUIRE(::waitpid(child, &status, 0) == child);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+  }
+  Store store(place);
+  std::atomic<int> calls{0};
+  auto both = make("", &calls);
+  const RunSummary summary = run(both, {.store = &store});
+  CHECK(summary.up_to_date == 80);
+  CHECK(calls == 0);
+  CHECK(both.result("p2_29") == 9 * 7 + 29);
+}
+
 }  // namespace
+
+TEST_CASE("two processes run graphs over one DirectoryStore at once", "[persistence]") {
+  two_processes_share<DirectoryStore>("directory");
+}
+
+#if TASKMAP_TEST_HAVE_SQLITE
+TEST_CASE("two processes run graphs over one SqliteStore at once", "[persistence]") {
+  two_processes_share<SqliteStore>("sqlite");
+}
+#endif
 
 TEST_CASE("a run killed at random moments resumes with DirectoryStore", "[persistence][crash]") {
   crash_and_resume<DirectoryStore>("directory");
