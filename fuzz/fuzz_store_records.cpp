@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -51,15 +52,22 @@ void task_record(std::string_view bytes) {
   check(record->stale_reason(*record).empty(), "an accepted record is stale against itself");
 }
 
+// The scratch directory's path as plain characters: still valid when the exit handler that
+// removes the directory runs, after static objects are gone.
+char scratch_path[4096];
+
+void remove_scratch_dir() {
+  std::error_code ignored;
+  std::filesystem::remove_all(scratch_path, ignored);
+}
+
 const std::filesystem::path& scratch_dir() {
   static const std::filesystem::path dir = [] {
     std::filesystem::path path = std::filesystem::temp_directory_path() /
                                  ("taskmap-fuzz-store-" + std::to_string(::getpid()));
     std::filesystem::create_directories(path);
-    std::atexit([] {
-      std::error_code ignored;
-      std::filesystem::remove_all(scratch_dir(), ignored);
-    });
+    std::snprintf(scratch_path, sizeof scratch_path, "%s", path.c_str());
+    std::atexit(remove_scratch_dir);
     return path;
   }();
   return dir;
