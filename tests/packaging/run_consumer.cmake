@@ -306,15 +306,21 @@ endif()
 run_step("build the ${MODE} consumer"
   "${CMAKE_COMMAND}" --build "${_consumer_build}" ${_config_args})
 
-# The consumer's ctest must hold its one test and nothing of taskmap's.
+# The consumer's ctest must hold its own tests and nothing of taskmap's: one, and for the
+# store consumers a second (SqliteStore) when taskmap::sqlite was built.
 set(_ctest_config "")
 if(CONFIG)
   set(_ctest_config -C "${CONFIG}")
 endif()
+set(_consumer_tests 1)
+if(MODE MATCHES "^store_" AND EXPECT_SQLITE)
+  set(_consumer_tests 2)
+endif()
 execute_process(COMMAND "${CTEST_COMMAND}" --test-dir "${_consumer_build}" -N ${_ctest_config}
   OUTPUT_VARIABLE _listing RESULT_VARIABLE _result)
-if(NOT _result EQUAL 0 OR NOT _listing MATCHES "Total Tests: 1\n")
-  message(FATAL_ERROR "the ${MODE} consumer should have exactly one test:\n${_listing}")
+if(NOT _result EQUAL 0 OR NOT _listing MATCHES "Total Tests: ${_consumer_tests}\n")
+  message(FATAL_ERROR "the ${MODE} consumer should have exactly ${_consumer_tests} test(s):\n"
+    "${_listing}")
 endif()
 run_step("run the ${MODE} consumer"
   "${CTEST_COMMAND}" --test-dir "${_consumer_build}" ${_ctest_config} --output-on-failure
