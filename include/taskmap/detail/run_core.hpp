@@ -84,6 +84,7 @@ class RunCore {
       stored_ = std::make_unique<StoredRun<T>>(g_, *options.store);
       stored_->begin();
     }
+    special_ = !groups_.empty() || stored_ != nullptr;
     for (const TaskId task : first_ready()) emit(EventKind::queued, task, 0);
   }
 
@@ -127,19 +128,10 @@ class RunCore {
       drop(task, false);
       return false;
     }
-    if (!admit(task)) return false;  // parked in its group, still in flight
+    if (special_) [[unlikely]]
+      return start_special(task, worker);
     set_status(task, TaskStatus::running, std::memory_order_relaxed);
-    if (stored_ != nullptr && stored_->reuse(task, slot_of(worker).facts)) [[unlikely]] {
-      // Up to date: invoke() does nothing, end() finishes it without recording.
-      emit(EventKind::up_to_date, task, worker);
-      return true;
-    }
-    if (!emit(EventKind::started, task, worker)) {
-      set_status(task, TaskStatus::pending, std::memory_order_relaxed);  // as if never started
-      drop(task, true);
-      return false;
-    }
-    return true;
+    return announce_start(task, worker);
   }
 
   [[nodiscard]] bool is_coroutine(TaskId task) const noexcept {
@@ -251,16 +243,44 @@ class RunCore {
   };
 
   // The one body of both end()s; `slot` is worker `worker`'s, looked up once by the caller.
+  // Groups and stores are checked once per task, in one flag: runs with neither (most) pay
+  // one branch for both.
   template <class Queue>
   TASKMAP_DETAIL_ALWAYS_INLINE void end_into(Slot& slot, TaskId task, std::size_t worker,
                                              std::exception_ptr error, Queue& queue) {
-    const TaskId resumed = leave_group(task, true);
+    if (special_) [[unlikely]] {
+      end_special(slot, task, worker, std::move(error), queue);
+    } else {
+      end_body<false>(slot, task, worker, std::move(error), queue);
+    }
+  }
+
+  template <class Queue>
+  TASKMAP_DETAIL_NOINLINE void end_special(Slot& slot, TaskId task, std::size_t worker,
+                                           std::exception_ptr error, Queue& queue) {
+    end_body<true>(slot, task, worker, std::move(error), queue);
+  }
+
+  // The one body of ending a task. kSpecial: the run has groups or a store — the task leaves
+  // its group (which may resume a parked member), and, with a store, one taken from its
+  // record is counted as up to date, one that ran and returned is recorded (which fails it
+  // when its targets are missing or its value cannot be encoded).
+  template <bool kSpecial, class Queue>
+  TASKMAP_DETAIL_ALWAYS_INLINE void end_body(Slot& slot, TaskId task, std::size_t worker,
+                                             std::exception_ptr error, Queue& queue) {
+    TaskId resumed = no_task;
+    bool from_record = false;
+    if constexpr (kSpecial) {
+      resumed = leave_group(task, true);
+      if (stored_ != nullptr) {
+        from_record = stored_->reused(task);
+        if (!from_record) error = end_stored(slot, task, std::move(error));
+      }
+    }
     std::size_t ready = 0;
-    if (stored_ != nullptr) [[unlikely]]
-      error = end_stored(slot, task, std::move(error));
     if (!error) {
       set_status(task, TaskStatus::done, std::memory_order_release);
-      if (!reused(task)) [[likely]] {
+      if (!from_record) {
         ++slot.succeeded;
         emit(EventKind::finished, task, worker);
       } else {
@@ -277,7 +297,9 @@ class RunCore {
       record_failure(slot, task, worker, error);
     }
     settle(ready);
-    if (resumed != no_task) queue.push(resumed);  // already in flight
+    if constexpr (kSpecial) {
+      if (resumed != no_task) queue.push(resumed);  // already in flight
+    }
   }
 
   // Worker `worker`'s slot. Only worker 0's is made with the run: a pool's run may see any
@@ -322,12 +344,36 @@ class RunCore {
     return stored_ != nullptr && stored_->reused(task);
   }
 
+  // start() after the task was admitted and marked running: observers see it start. False
+  // when an observer threw: the task is as if never started.
+  TASKMAP_DETAIL_ALWAYS_INLINE bool announce_start(TaskId task, std::size_t worker) {
+    if (!emit(EventKind::started, task, worker)) [[unlikely]] {
+      set_status(task, TaskStatus::pending, std::memory_order_relaxed);
+      drop(task, true);
+      return false;
+    }
+    return true;
+  }
+
+  // start() in a run with groups or a store: the task waits for a place in its group, and a
+  // task whose record is valid takes its value and ends without running (invoke() does
+  // nothing for it, end() does not record it).
+  TASKMAP_DETAIL_NOINLINE bool start_special(TaskId task, std::size_t worker) {
+    if (!admit(task)) return false;  // parked in its group, still in flight
+    set_status(task, TaskStatus::running, std::memory_order_relaxed);
+    if (stored_ != nullptr && stored_->reuse(task, slot_of(worker).facts)) {
+      emit(EventKind::up_to_date, task, worker);
+      return true;
+    }
+    return announce_start(task, worker);
+  }
+
   // A task ran and returned in a run with a store: it is recorded, which fails it when
   // its targets are missing or its value cannot be encoded. One taken from its record
   // (reused) is not recorded again.
   TASKMAP_DETAIL_NOINLINE std::exception_ptr end_stored(Slot& slot, TaskId task,
                                                         std::exception_ptr error) {
-    if (error || stored_->reused(task)) return error;
+    if (error) return error;
     try {
       stored_->record(task, slot.facts);
     } catch (...) {
@@ -448,6 +494,7 @@ class RunCore {
   EventSink events_;
   const bool observed_;  // checked once: most runs have no observers
   const bool ordered_;
+  bool special_ = false;  // the run has groups or a store: checked once per start and end
   // Both left uninitialised: prepare_run writes every entry it hands out in one pass.
   std::unique_ptr<TaskId[]> first_ready_{new TaskId[g_.size()]};
   std::size_t first_ready_count_ = 0;
