@@ -1,7 +1,7 @@
 // Runs over real stores shared by processes. Two processes run graphs over one store at once.
 // Crash safety: a child process runs a graph with the store and is
-// killed with SIGKILL at a random moment, 50 times per store (12 under sanitizers). After each kill, a resumed run
-// in this process (which opens the store only once the child is dead) must:
+// killed with SIGKILL at a random moment, 50 times per store (12 under sanitizers). After each
+// kill, a resumed run in this process (which opens the store only once the child is dead) must:
 //   - redo exactly the tasks explain() does not call up to date, and nothing else;
 //   - redo no task that finished well before the kill (its record was durable by then);
 //   - load no torn record, and end with every value equal to a clean run's.

@@ -497,7 +497,9 @@ TEST_CASE("sqlite store: read-only file or directory: StoreError naming the file
   const bool as_root = geteuid() == 0;
   if (as_root && nobody == nullptr) {
     fs::permissions(sub, fs::perms::owner_all);
-    WARN("taskmap test skipped: running as root without a user nobody: read-only places not checked");
+    WARN(
+        "taskmap test skipped: running as root without a user nobody: read-only places not "
+        "checked");
     SUCCEED();
     return;
   }
