@@ -3,11 +3,16 @@
 #   taskmap::sqlite  SqliteStore; taskmap::store plus SQLite (libsqlite3-dev, FindSQLite3)
 # Each is defined only when what it needs is found; TASKMAP_HAVE_STORE and TASKMAP_HAVE_SQLITE
 # say which were.
+# -DTASKMAP_WITH_STORES=OFF defines neither, whatever is installed (the vcpkg port does so:
+# its dependencies do not include xxHash or SQLite).
+option(TASKMAP_WITH_STORES "Define taskmap::store and taskmap::sqlite when xxHash (and SQLite) are found" ON)
 set(TASKMAP_HAVE_STORE OFF)
 set(TASKMAP_HAVE_SQLITE OFF)
 
-find_path(TASKMAP_XXHASH_INCLUDE_DIR xxhash.h DOC "Directory that holds xxHash's xxhash.h")
-if(TASKMAP_XXHASH_INCLUDE_DIR)
+if(TASKMAP_WITH_STORES)
+  find_path(TASKMAP_XXHASH_INCLUDE_DIR xxhash.h DOC "Directory that holds xxHash's xxhash.h")
+endif()
+if(TASKMAP_WITH_STORES AND TASKMAP_XXHASH_INCLUDE_DIR)
   set(TASKMAP_HAVE_STORE ON)
   add_library(taskmap_store INTERFACE)
   add_library(taskmap::store ALIAS taskmap_store)
@@ -20,7 +25,9 @@ if(TASKMAP_XXHASH_INCLUDE_DIR)
     $<BUILD_INTERFACE:${TASKMAP_XXHASH_INCLUDE_DIR}>)
 endif()
 
-find_package(SQLite3 QUIET)
+if(TASKMAP_HAVE_STORE)
+  find_package(SQLite3 QUIET)
+endif()
 if(TASKMAP_HAVE_STORE AND SQLite3_FOUND)
   set(TASKMAP_HAVE_SQLITE ON)
   add_library(taskmap_sqlite INTERFACE)

@@ -25,6 +25,11 @@ vcpkg_cmake_configure(
     -DTASKMAP_BUILD_EXAMPLES=OFF
     -DTASKMAP_BUILD_BENCHMARKS=OFF
     -DTASKMAP_INSTALL=ON
+    # The port installs the core target only: its dependencies are fmt alone, so the
+    # optional targets (stores: xxHash, SQLite; JSON codec: nlohmann/json) stay out even when
+    # the build machine has those libraries.
+    -DTASKMAP_WITH_STORES=OFF
+    -DTASKMAP_WITH_JSON=OFF
 )
 vcpkg_cmake_install()
 vcpkg_cmake_config_fixup(CONFIG_PATH share/cmake/taskmap)
