@@ -468,3 +468,32 @@ TEST_CASE("the log says which tasks were up to date", "[persistence]") {
         std::string::npos);
   CHECK(in_progress(log.path()).in_progress.empty());
 }
+
+TEMPLATE_TEST_CASE("coroutine tasks are recorded when they finish and skipped when up to date",
+                   "[persistence][coroutine]", TASKMAP_TEST_EXECUTORS) {
+  auto executor = make_executor<TestType>();
+  MemoryStore store;
+  std::atomic<int> calls{0};
+  auto make = [&] {
+    return create_graph<int>({{"a",
+                               [&]() -> Task<int> {
+                                 ++calls;
+                                 co_await yield();
+                                 co_return 5;
+                               }},
+                              {"b",
+                               [&](int a) -> Task<int> {
+                                 ++calls;
+                                 co_await sleep_for(std::chrono::milliseconds(1));
+                                 co_return a + 10;
+                               }}},
+                             {{"a", {}}, {"b", {"a"}}});
+  };
+  auto first = make();
+  CHECK(executor.run(first, {.store = &store}).succeeded == 2);
+  auto second = make();
+  const RunSummary summary = executor.run(second, {.store = &store});
+  CHECK(summary.up_to_date == 2);
+  CHECK(calls == 2);
+  CHECK(second.result("b") == 15);
+}
