@@ -65,15 +65,17 @@ TaskGraph<std::int64_t> make_graph(const std::string& log) {
   for (int i = 0; i < kTasks; ++i) {
     funcs.emplace_back(task_name(i), [i, log](std::span<const std::int64_t> inputs) {
       std::this_thread::sleep_for(kTaskTime);
-      std::int64_t value = i;
-      for (const std::int64_t input : inputs) value = value * 31 + input;
+      // Unsigned: the sums wrap instead of overflowing (UBSan).
+      std::uint64_t value = static_cast<std::uint64_t>(i);
+      for (const std::int64_t input : inputs)
+        value = value * 31 + static_cast<std::uint64_t>(input);
       const int fd = ::open(log.c_str(), O_WRONLY | O_APPEND | O_CREAT, 0644);
       const std::string line = task_name(i) + " " + std::to_string(now_ns()) + "\n";
       if (fd >= 0) {
         static_cast<void>(::write(fd, line.data(), line.size()));
         ::close(fd);
       }
-      return value;
+      return static_cast<std::int64_t>(value);
     });
     std::vector<std::string> on;
     if (i > 0) on.push_back(task_name(i - 1));

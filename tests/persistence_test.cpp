@@ -7,12 +7,14 @@
 #include <any>
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <span>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -41,6 +43,8 @@ class MemoryStore : public RecordStore {
     std::lock_guard lock(mutex_);
     return records_.size();
   }
+  // From now on, reading fails with a StoreError (a store that cannot be read).
+  void fail_reads() { fail_reads_ = true; }
   // Replaces a record's bytes behind the store's back (a damaged record).
   void corrupt(const std::string& name, std::string bytes) {
     flush();
@@ -51,6 +55,7 @@ class MemoryStore : public RecordStore {
  protected:
   void read(std::span<const std::string_view> names,
             std::span<std::optional<std::string>> out) override {
+    if (fail_reads_) throw StoreError("memory store: reads fail (as asked)");
     std::lock_guard lock(mutex_);
     for (std::size_t i = 0; i < names.size(); ++i) {
       const auto found = records_.find(std::string(names[i]));
@@ -71,7 +76,23 @@ class MemoryStore : public RecordStore {
  private:
   std::mutex mutex_;
   std::map<std::string, std::string> records_;
+  std::atomic<bool> fail_reads_{false};
 };
+
+}  // namespace
+
+// Not in the anonymous namespace: a type of internal linkage in taskmap's coroutine frames
+// draws -Wsubobject-linkage.
+namespace persistence_test {
+// A value type whose Codec rejects bytes by throwing its own exception, not DecodeError.
+struct Picky {
+  int value = 0;
+  friend bool operator==(const Picky&, const Picky&) = default;
+};
+}  // namespace persistence_test
+using persistence_test::Picky;
+
+namespace {
 
 void write_file(const std::filesystem::path& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
@@ -117,8 +138,18 @@ struct Chain {
                              {{"a", {}}, {"b", {"a"}}, {"c", {"b"}}}, std::move(options));
   }
 };
-
 }  // namespace
+
+template <>
+struct taskmap::Codec<Picky> {
+  static constexpr std::string_view name = "test::Picky";
+  static void encode(ByteWriter& out, const Picky& p) { out.write<std::int32_t>(p.value); }
+  static Picky decode(ByteReader& in) {
+    const auto value = in.read<std::int32_t>();
+    if (value == 5) throw std::runtime_error("Picky refuses 5");
+    return {value};
+  }
+};
 
 TEMPLATE_TEST_CASE("a second graph over the same store skips every task and gets its values",
                    "[persistence]", TASKMAP_TEST_EXECUTORS) {
@@ -496,4 +527,100 @@ TEMPLATE_TEST_CASE("coroutine tasks are recorded when they finish and skipped wh
   CHECK(summary.up_to_date == 2);
   CHECK(calls == 2);
   CHECK(second.result("b") == 15);
+}
+
+TEMPLATE_TEST_CASE("a Codec that throws its own exception on decode makes the task rerun",
+                   "[persistence]", TASKMAP_TEST_EXECUTORS) {
+  auto executor = make_executor<TestType>();
+  MemoryStore store;
+  std::atomic<int> calls{0};
+  auto make = [&] {
+    return create_graph<Picky>({{"p",
+                                 [&] {
+                                   ++calls;
+                                   return Picky{5};
+                                 }}},
+                               {{"p", {}}});
+  };
+  auto first = make();
+  executor.run(first, {.store = &store});
+  auto second = make();
+  CHECK(explain(second, store, "p") ==
+        "its recorded value does not decode as this graph's value type");
+  const RunSummary summary = executor.run(second, {.store = &store});
+  CHECK(summary.succeeded == 1);
+  CHECK(calls == 2);
+  CHECK(second.result("p") == Picky{5});
+}
+
+TEST_CASE("targets are checked for tasks that are not recorded too", "[persistence]") {
+  TempDir dir;
+  const std::string never = (dir / "never.txt").string();
+  MemoryStore store;
+  auto transient = create_graph<int>(
+      {{"t", [] { return 1; }}, {"after", [](int t) { return t; }}}, {{"t", {}}, {"after", {"t"}}},
+      {.persistence = {{"t", {.targets = {never}, .transient = true}}}});
+  const RunSummary summary = run(transient, {.store = &store});
+  CHECK(summary.failed == 1);
+  CHECK(summary.skipped == 1);
+  CHECK_THROWS_AS(std::rethrow_exception(transient.error("t")), TargetMissingError);
+
+  auto any = create_graph<std::any>({{"v", [] { return std::any(1); }}}, {{"v", {}}},
+                                    {.persistence = {{"v", {.targets = {never}}}}});
+  CHECK(run(any, {.store = &store}).failed == 1);
+  CHECK_THROWS_AS(std::rethrow_exception(any.error("v")), TargetMissingError);
+}
+
+TEST_CASE("a task reset without the store still runs in the next run with it", "[persistence]") {
+  MemoryStore store;
+  Chain chain;
+  auto g = chain.graph();
+  run(g, {.store = &store});
+  // The recipe of failures-and-reruns.md: a new function, then reset_tasks (no store).
+  g.set_func("b", [](int a) { return a + 100; });
+  reset_tasks(g, "b");
+  CHECK(explain(g, store, "b") == "reset in this graph since it last ran");
+  const RunSummary summary = run(g, {.store = &store});
+  CHECK(summary.succeeded == 2);  // b and, fed a new value, c
+  CHECK(g.result("c") == 210);
+  // Its new record counts from then on.
+  auto again = chain.graph();
+  again.set_func("b", [](int a) { return a + 100; });
+  CHECK(explain(again, store, "c") == "up to date");
+}
+
+TEST_CASE("a directory as a target or input compares by its stamp, also with content checks",
+          "[persistence]") {
+  TempDir dir;
+  const std::string out = (dir / "outdir").string();
+  MemoryStore store;
+  auto make = [&] {
+    return create_graph<int>(
+        {{"mk",
+          [&] {
+            std::filesystem::create_directories(out);
+            return 1;
+          }}},
+        {{"mk", {}}},
+        {.persistence = {{"mk", {.targets = {out}, .target_check = FileCheck::content}}}});
+  };
+  auto g1 = make();
+  CHECK(run(g1, {.store = &store}).succeeded == 1);
+  auto g2 = make();
+  CHECK(explain(g2, store, "mk") == "up to date");
+}
+
+TEMPLATE_TEST_CASE("a store that cannot be read: the run ends for its observers and throws",
+                   "[persistence]", TASKMAP_TEST_EXECUTORS) {
+  auto executor = make_executor<TestType>();
+  MemoryStore store;
+  Chain chain;
+  auto g = chain.graph();
+  store.fail_reads();
+  taskmap_test::TempPath log("persist-fail");
+  CHECK_THROWS_AS(
+      executor.run(g, {.observers = {std::make_shared<LogObserver>(log.path())}, .store = &store}),
+      StoreError);
+  CHECK(read_file(log.path()).find("finished run") != std::string::npos);
+  CHECK(g.status("a") == TaskStatus::pending);
 }

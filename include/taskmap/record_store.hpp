@@ -141,17 +141,19 @@ class RecordStore : public Store {
       }
     }
     detail::TaskRecord record = detail::TaskRecord::of(task, std::move(inputs));
-    std::vector<std::string> missing;
-    for (const detail::FileFact& target : record.targets) {
-      if (!target.exists) missing.push_back(target.path);
-    }
-    if (!missing.empty()) {
-      std::string message = fmt::format("task '{}' did not produce its target(s): {}", task.name,
-                                        detail::quoted_list(missing));
-      throw TargetMissingError(std::move(message), std::string(task.name), std::move(missing));
-    }
+    throw_if_missing(task.name, record.targets);
     record.value = value;
     save(std::string(task.name), record.to_bytes());
+  }
+
+  void check_targets(const TaskFacts& task) override {
+    {
+      std::lock_guard lock(mutex_);
+      if (auto found = started_inputs_.find(task.name); found != started_inputs_.end()) {
+        started_inputs_.erase(found);
+      }
+    }
+    throw_if_missing(task.name, detail::file_facts(task.declared->targets, FileCheck::exists));
   }
 
   [[nodiscard]] Digest digest(std::string_view bytes) const override {
@@ -168,6 +170,9 @@ class RecordStore : public Store {
       }
     }
     erase(tasks);
+    // Durable before reset_tasks returns, and its failure reported there: a forgotten record
+    // that a failed erase left on disk would make the next run skip the reset task.
+    flush();
   }
 
   void end_run() override { flush(); }
@@ -198,6 +203,18 @@ class RecordStore : public Store {
   }
 
  private:
+  static void throw_if_missing(std::string_view task,
+                               const std::vector<detail::FileFact>& targets) {
+    std::vector<std::string> missing;
+    for (const detail::FileFact& target : targets) {
+      if (!target.exists) missing.push_back(target.path);
+    }
+    if (missing.empty()) return;
+    std::string message = fmt::format("task '{}' did not produce its target(s): {}", task,
+                                      detail::quoted_list(missing));
+    throw TargetMissingError(std::move(message), std::string(task), std::move(missing));
+  }
+
   std::optional<std::string> take_prefetched(std::string_view task) {
     {
       std::lock_guard lock(mutex_);

@@ -31,10 +31,12 @@ template <class T>
 void reset_to_pending(GraphState<T>& graph, std::span<const std::uint32_t> roots, Store* store) {
   graph.ensure_children();
   std::vector<std::string_view> names;
+  if (graph.reset_marks.size() != graph.size()) graph.reset_marks.resize(graph.size(), 0);
   auto reset = [&](std::uint32_t task) {
     graph.status[task] = TaskStatus::pending;
     graph.results[task].reset();
     graph.errors[task] = nullptr;
+    graph.reset_marks[task] = 1;
     if (store != nullptr) names.emplace_back(graph.names[task]);
   };
   for (const std::uint32_t task : roots) reset(task);

@@ -92,10 +92,18 @@ class Store {
   /// Throws: TargetMissingError naming the declared targets that do not exist.
   virtual void record(const TaskFacts& task, const std::optional<std::string>& value) = 0;
 
+  /// `task` succeeded but is not recorded (it is transient, or a value it produced or was
+  /// fed has no Codec): only checks that its declared targets exist. Only `name` and
+  /// `declared` of `task` are set.
+  /// Throws: TargetMissingError naming the declared targets that do not exist.
+  virtual void check_targets(const TaskFacts& task) = 0;
+
   /// The digest of a value's bytes, which dependents' records remember.
   [[nodiscard]] virtual Digest digest(std::string_view bytes) const = 0;
 
-  /// Forgets the records of `tasks` (reset_tasks and reset_failed_tasks call it).
+  /// Forgets the records of `tasks` (reset_tasks and reset_failed_tasks call it); durably, by
+  /// the time it returns.
+  /// Throws: StoreError when the records could not be erased.
   virtual void forget(std::span<const std::string_view> tasks) = 0;
 
   /// The run ended: every record it made is durable when this returns.

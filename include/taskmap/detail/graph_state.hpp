@@ -70,6 +70,9 @@ struct GraphState {
   std::vector<std::exception_ptr> errors;
   // What tasks declared for a store, by name (few tasks declare anything).
   std::map<std::string, Persistence, std::less<>> persistence;
+  // Tasks reset since they last ran (empty until a reset): a run with a store runs them
+  // whatever their record says, so a reset after set_func is never undone by a record.
+  std::vector<std::uint8_t> reset_marks;
   RunFlag running;
 
   [[nodiscard]] std::size_t size() const noexcept { return names.size(); }
@@ -218,6 +221,7 @@ struct GraphState {
     priority.push_back(0);
     group_of.push_back(kNoGroup);
     status.push_back(TaskStatus::pending);
+    if (!reset_marks.empty()) reset_marks.push_back(0);
     results.emplace_back();
     errors.emplace_back();
     children_stale = true;

@@ -82,7 +82,13 @@ class RunCore {
     in_flight_ = first_ready_count_;
     if (options.store != nullptr) {
       stored_ = std::make_unique<StoredRun<T>>(g_, *options.store);
-      stored_->begin();
+      try {
+        stored_->begin();
+      } catch (...) {
+        // No destructor runs for a constructor that throws: observers see the run end here.
+        events_.run_finished(summary_, true);
+        throw;
+      }
     }
     special_ = !groups_.empty() || stored_ != nullptr;
     for (const TaskId task : first_ready()) emit(EventKind::queued, task, 0);
@@ -195,10 +201,11 @@ class RunCore {
     // throws first: the tasks' own outcomes stay in the graph either way.
     std::exception_ptr store_error;
     if (stored_ != nullptr) {
+      store_error = stored_->error();  // the store failed to answer for a task (it ran)
       try {
         options_.store->end_run();
       } catch (...) {
-        store_error = std::current_exception();
+        if (!store_error) store_error = std::current_exception();
       }
     }
     summary_.elapsed = std::chrono::duration_cast<std::chrono::nanoseconds>(

@@ -6,6 +6,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -95,6 +97,9 @@ std::optional<std::string> judge(const GraphState<T>& g, Store& store, TaskId ta
                                  std::vector<FedValue>& values, FactsBuffer& buffer,
                                  std::optional<T>& value) {
   if (FactsBuffer::declared_of(g, task).transient) return "transient: always runs";
+  if (!g.reset_marks.empty() && g.reset_marks[task] != 0) {
+    return "reset in this graph since it last ran";
+  }
   if (!buffer.fill(g, task, values)) {
     return "dependency " + std::string(buffer.unknown_dependency()) +
            " fed a value that has no Codec";
@@ -107,7 +112,11 @@ std::optional<std::string> judge(const GraphState<T>& g, Store& store, TaskId ta
     return std::nullopt;
   }
   if constexpr (Encodable<T>) {
-    value = decode<T>(*verdict.value);
+    try {
+      value = decode<T>(*verdict.value);
+    } catch (...) {  // a user's Codec that rejects bytes its own way: the same as bad bytes
+      value.reset();
+    }
     if (!value) return "its recorded value does not decode as this graph's value type";
     values[task] = {FedValue::Kind::known, store.digest(*verdict.value)};
     return std::nullopt;
@@ -137,13 +146,27 @@ class StoredRun {
     store_.begin_run(wanted);
   }
 
-  /// True when `task`'s record is valid: its value is in place and it must not run.
+  /// True when `task`'s record is valid: its value is in place and it must not run. A store
+  /// that cannot tell (it throws) lets the task run, and its error is kept for the end of
+  /// the run (error()).
   bool reuse(TaskId task, FactsBuffer& buffer) {
     std::optional<T> value;
-    if (judge(g_, store_, task, values_, buffer, value)) return false;
+    try {
+      if (judge(g_, store_, task, values_, buffer, value)) return false;
+    } catch (...) {
+      std::lock_guard lock(error_mutex_);
+      if (!error_) error_ = std::current_exception();
+      return false;
+    }
     g_.results[task] = std::move(value);
     reused_[task] = 1;
     return true;
+  }
+
+  /// The first error the store threw while the run asked about a task, or null.
+  [[nodiscard]] std::exception_ptr error() const {
+    std::lock_guard lock(error_mutex_);
+    return error_;
   }
 
   [[nodiscard]] bool reused(TaskId task) const noexcept { return reused_[task] != 0; }
@@ -153,20 +176,30 @@ class StoredRun {
   /// it, has no Codec).
   /// Throws: TargetMissingError; whatever the value's Codec throws.
   void record(TaskId task, FactsBuffer& buffer) {
+    if (!g_.reset_marks.empty()) g_.reset_marks[task] = 0;  // it ran: its new record counts
     std::optional<std::string> bytes;
     const std::optional<T>& value = g_.results[task];
+    bool recordable = true;
     if (value) {
       if constexpr (Encodable<T>) {
         bytes = encode(*value);
         values_[task] = {FedValue::Kind::known, store_.digest(*bytes)};
       } else {
         values_[task] = {FedValue::Kind::unknown, {}};
-        return;
+        recordable = false;
       }
     } else {
       values_[task] = {};
     }
-    if (FactsBuffer::declared_of(g_, task).transient || !buffer.fill(g_, task, values_)) return;
+    const Persistence& declared = FactsBuffer::declared_of(g_, task);
+    if (!recordable || declared.transient || !buffer.fill(g_, task, values_)) {
+      // Not recorded, but its targets are checked all the same.
+      TaskFacts facts;
+      facts.name = g_.names[task];
+      facts.declared = &declared;
+      store_.check_targets(facts);
+      return;
+    }
     store_.record(buffer.facts(), bytes);
   }
 
@@ -175,6 +208,8 @@ class StoredRun {
   Store& store_;
   std::vector<FedValue> values_;
   std::vector<std::uint8_t> reused_;
+  mutable std::mutex error_mutex_;
+  std::exception_ptr error_;
 };
 
 }  // namespace taskmap::detail

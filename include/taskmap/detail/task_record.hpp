@@ -65,7 +65,8 @@ struct FileFact {
     fact.size = std::filesystem::file_size(fact.path, error);
     if (error) fact.size = 0;
   }
-  if (check == FileCheck::content) {
+  // Only a regular file's bytes are hashed (a directory or a FIFO is compared by its stamp).
+  if (check == FileCheck::content && std::filesystem::is_regular_file(status)) {
     // Only the bytes count: a file rewritten with the same content is unchanged.
     if (!hash_file(fact.path, fact.content)) {  // unreadable: compared as missing
       fact.exists = false;
