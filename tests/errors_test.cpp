@@ -79,16 +79,17 @@ TEST_CASE("a cycle's message shows a short cycle whole and a long one by its end
           "t9 -> t10 -> t0 (11 tasks in the cycle)");
   }
   SECTION("a million tasks: the whole path in cycle(), a message of a few hundred bytes") {
-    // Was a message of 10.9 MB.
-    const CycleError e = error_of(cycle_of(1'000'000));
+    // Was a message of 10.9 MB. Under sanitizers a tenth of it shows the same.
+    const std::size_t length = taskmap_test::kSanitized ? 100'000 : 1'000'000;
+    const CycleError e = error_of(cycle_of(length));
     const std::vector<std::string>& cycle = e.cycle();
-    REQUIRE(cycle.size() == 1'000'001);
+    REQUIRE(cycle.size() == length + 1);
     CHECK(cycle.front() == "t0");
     CHECK(cycle.back() == "t0");
-    CHECK(std::set<std::string>(cycle.begin(), cycle.end()).size() == 1'000'000);
+    CHECK(std::set<std::string>(cycle.begin(), cycle.end()).size() == length);
     const std::string what = e.what();
     CHECK(what.size() < 300);
     CHECK(what.find("t0 -> ") != std::string::npos);
-    CHECK(what.find("(1000000 tasks in the cycle)") != std::string::npos);
+    CHECK(what.find("(" + std::to_string(length) + " tasks in the cycle)") != std::string::npos);
   }
 }

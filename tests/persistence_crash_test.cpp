@@ -39,10 +39,8 @@ using taskmap_test::TempDir;
 
 namespace {
 
-#ifndef TASKMAP_TEST_CRASH_ROUNDS
-#define TASKMAP_TEST_CRASH_ROUNDS 50
-#endif
-constexpr int kRounds = TASKMAP_TEST_CRASH_ROUNDS;
+// Under sanitizers each kill-and-resume round takes seconds.
+constexpr int kRounds = taskmap_test::kSanitized ? 12 : 50;
 constexpr int kTasks = 60;
 constexpr auto kTaskTime = std::chrono::milliseconds(8);
 // A record is durable within max_delay; one finished this long before the kill must be.

@@ -309,7 +309,7 @@ TEST_CASE("sqlite store: a writer SIGKILLed at random moments loses nothing it f
           "[sqlite][process][crash]") {
   TempDir dir;
   const fs::path file = dir / "crash.db";
-  constexpr unsigned kKills = 24;
+  constexpr unsigned kKills = taskmap_test::kSanitized ? 8 : 24;
   std::mt19937 random(12345);
   // flushed_by[i]: the last generation that flushed record i, if any.
   std::map<unsigned, unsigned> flushed_by;

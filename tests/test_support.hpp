@@ -29,6 +29,15 @@
 
 namespace taskmap_test {
 
+// Set by tests/CMakeLists.txt in the asan and tsan builds. Under a sanitizer every memory
+// access costs several times more and a thread start far more; tests that repeat work only
+// to grow their sample (not to race threads) do less there.
+#ifdef TASKMAP_TEST_SANITIZED
+inline constexpr bool kSanitized = true;
+#else
+inline constexpr bool kSanitized = false;
+#endif
+
 // Python's fixture functions: a returns 5, b adds 10, c adds both and 20, d raises.
 inline int fa() { return 5; }
 inline int fb(int x) { return x + 10; }
