@@ -21,6 +21,7 @@
 
 #include "taskmap/detail/callable_traits.hpp"
 #include "taskmap/detail/event_loop.hpp"
+#include "taskmap/detail/inlining.hpp"
 #include "taskmap/detail/type_name.hpp"
 #include "taskmap/errors.hpp"
 #include "taskmap/run_options.hpp"
@@ -133,14 +134,23 @@ constexpr bool feedable() {
 
 // A task with a trigger rule is fed a null value for a dependency that did not succeed;
 // only a std::optional parameter can take that.
-[[noreturn]] inline void throw_no_value_error(const Context& ctx, std::size_t position,
-                                              std::string expected) {
+[[noreturn]] TASKMAP_DETAIL_NOINLINE inline void throw_no_value_error(const Context& ctx,
+                                                                      std::size_t position,
+                                                                      std::string expected) {
   std::string message = fmt::format(
       "task '{}': the dependency at position {} did not succeed, so it fed no value, but the "
       "parameter expects {} (take std::optional or std::span<const T> to run after failures)",
       ctx.name(), position, expected);
   throw TypeError(std::move(message), std::string(ctx.name()), position, std::move(expected),
                   "no value");
+}
+
+// The parameter's type is named only once the error happens: every task's argument check
+// stays a compare and a branch.
+template <class D>
+[[noreturn]] TASKMAP_DETAIL_NOINLINE void throw_no_value_error(const Context& ctx,
+                                                               std::size_t position) {
+  throw_no_value_error(ctx, position, type_name<D>());
 }
 
 [[noreturn]] inline void throw_type_error(const Context& ctx, std::size_t position,
@@ -164,7 +174,7 @@ class Arg<P, T, Feed::direct> {
  public:
   Arg(const T* value, const Context& ctx, std::size_t position) : value_(value) {
     if (value == nullptr) [[unlikely]]
-      throw_no_value_error(ctx, position, type_name<T>());
+      throw_no_value_error<T>(ctx, position);
   }
   const T& get() const noexcept { return *value_; }
 
@@ -179,7 +189,7 @@ class Arg<P, T, Feed::any_cast> {
  public:
   Arg(const T* value, const Context& ctx, std::size_t position)
       : value_(value != nullptr ? std::any_cast<D>(value) : nullptr) {
-    if (value == nullptr) throw_no_value_error(ctx, position, type_name<D>());
+    if (value == nullptr) throw_no_value_error<D>(ctx, position);
     if (value_ == nullptr) throw_type_error(ctx, position, type_name<D>(), *value);
   }
   decltype(auto) get() const {
@@ -212,7 +222,7 @@ class Arg<P, T, Feed::convert> {
  private:
   static const T& checked(const T* value, const Context& ctx, std::size_t position) {
     if (value == nullptr) [[unlikely]]
-      throw_no_value_error(ctx, position, type_name<D>());
+      throw_no_value_error<D>(ctx, position);
     return *value;
   }
 
