@@ -161,7 +161,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     pieces.feed(std::string_view(bytes).substr(i, n), pieces_out);
     i += n;
   }
-  check(without_times(whole_out) == without_times(pieces_out), "the replies do not depend on how the bytes are split");
+  check(without_times(whole_out) == without_times(pieces_out),
+        "the replies do not depend on how the bytes are split");
   check(whole.closed() == pieces.closed(), "closing does not depend on the split");
   check(whole_target.sets == pieces_target.sets, "the commands do not depend on the split");
 
@@ -199,6 +200,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     authenticated = lines.authenticated();
     lines_out += reply;
   }
-  check(without_times(lines_out) == without_times(whole_out), "line by line replies as all at once");
+  check(without_times(lines_out) == without_times(whole_out),
+        "line by line replies as all at once");
   return 0;
 }
