@@ -27,6 +27,9 @@ using namespace taskmap;
 using namespace std::chrono_literals;
 using asio::ip::tcp;
 
+static_assert(detail::kControlMaxWorkers == detail::WorkerPool::kMaxWorkers,
+              "set_max_workers accepts the counts the pools accept");
+
 namespace {
 
 /// A blocking client with deadlines: every wait runs its own io_context for at most the
