@@ -41,7 +41,8 @@ class ControlRunTracker final : public Observer {
     std::lock_guard lock(mutex_);
     Run* r = find(event.run_id);
     if (r == nullptr) return;  // the observer was added to a run already going
-    ++r->kinds[static_cast<std::size_t>(event.kind)];
+    const auto kind = static_cast<std::size_t>(event.kind);
+    if (kind < r->kinds.size()) ++r->kinds[kind];
     if (event.kind == EventKind::started) {
       r->running.insert_or_assign(std::string(event.task), now);
     } else if (event.kind != EventKind::queued) {
@@ -98,7 +99,8 @@ class ControlRunTracker final : public Observer {
     std::string graph;
     std::size_t tasks = 0;
     std::size_t pending = 0;
-    std::array<std::size_t, 7> kinds{};  // per EventKind
+    // Per EventKind, up to up_to_date, the last (a kind added later is not counted).
+    std::array<std::size_t, static_cast<std::size_t>(EventKind::up_to_date) + 1> kinds{};
     std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> running;
     std::chrono::steady_clock::time_point start;
     std::optional<std::chrono::steady_clock::time_point> end;
