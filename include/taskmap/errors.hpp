@@ -178,12 +178,12 @@ class AncestorFailed : public Error {
 /// could no longer be met: too many of its dependencies ended without succeeding.
 class TriggerUnmet : public Error {
  public:
-  /// `task`'s rule `trigger` cannot be met: `not_succeeded` of its `dependencies` ended
-  /// without succeeding.
+  /// `task`'s rule `trigger` cannot be met: at least `not_succeeded` of its `dependencies`
+  /// ended without succeeding.
   TriggerUnmet(std::string task, Trigger trigger, std::size_t not_succeeded,
                std::size_t dependencies)
       : Error("task " + task + " not run: its trigger " + to_string(trigger) +
-              " can no longer be met (" + std::to_string(not_succeeded) + " of its " +
+              " can no longer be met (at least " + std::to_string(not_succeeded) + " of its " +
               std::to_string(dependencies) + " dependencies did not succeed)"),
         task_(std::move(task)),
         trigger_(trigger) {}

@@ -73,9 +73,21 @@ template <class T>
       runs[id] = "transient: always runs";
       continue;
     }
+    if (g.has_rule(id)) {
+      // Failed dependencies do not skip it; only a rule they can no longer let it meet does.
+      const detail::EndedDependencies ended = detail::ended_dependencies(g, id);
+      if (detail::TriggerTally::unmet(g.triggers[id], ended.total, ended.ended, ended.succeeded)) {
+        runs[id] = fmt::format(
+            "its trigger {} can no longer be met: this task is skipped until "
+            "it is reset",
+            to_string(g.triggers[id]));
+        continue;
+      }
+    }
     for (const std::uint32_t dep : g.deps_of(id)) {
       const TaskStatus dep_status = g.status[dep];
-      if (dep_status == TaskStatus::failed || dep_status == TaskStatus::skipped) {
+      if ((dep_status == TaskStatus::failed || dep_status == TaskStatus::skipped) &&
+          !g.has_rule(id)) {
         runs[id] = fmt::format(
             "dependency {} is {} in this graph: this task is skipped until "
             "it is reset",

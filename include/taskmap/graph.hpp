@@ -26,6 +26,7 @@
 #include "taskmap/detail/graph_state.hpp"
 #include "taskmap/detail/ready_order.hpp"
 #include "taskmap/detail/task_id.hpp"
+#include "taskmap/detail/trigger_tally.hpp"
 #include "taskmap/errors.hpp"
 #include "taskmap/store.hpp"
 #include "taskmap/task_fn.hpp"
@@ -178,8 +179,8 @@ class TaskGraph {
   }
   /// Name -> value of every task that holds a value.
   [[nodiscard]] ResultMap<T> results() const;
-  /// The exception of a failed task (as thrown) or of a skipped one (a taskmap::AncestorFailed);
-  /// null for any other status. Throws: UnknownTaskError.
+  /// The exception of a failed task (as thrown) or of a skipped one (a taskmap::AncestorFailed,
+  /// or a taskmap::TriggerUnmet); null for any other status. Throws: UnknownTaskError.
   [[nodiscard]] std::exception_ptr error(std::string_view task) const {
     return state_.errors[state_.require(task)];
   }
@@ -188,10 +189,12 @@ class TaskGraph {
   [[nodiscard]] NameList done() const { return with_status(TaskStatus::done); }
   /// Tasks that failed, sorted by name.
   [[nodiscard]] NameList failed() const { return with_status(TaskStatus::failed); }
-  /// Tasks skipped because an ancestor failed, sorted by name.
+  /// Tasks skipped because an ancestor failed (or their trigger rule could no longer be met),
+  /// sorted by name.
   [[nodiscard]] NameList skipped() const { return with_status(TaskStatus::skipped); }
-  /// Tasks that could start now (pending or cancelled, every dependency done): io_bound
-  /// first, then higher priority, then by name.
+  /// Tasks that could start now (pending or cancelled, and every dependency done, or for a
+  /// task with a trigger rule, its rule met by the dependencies that ended): io_bound first,
+  /// then higher priority, then by name.
   [[nodiscard]] NameList ready_tasks() const;
   /// Every transitive dependent of the task, sorted by name (Python's get_all_children).
   /// Throws: UnknownTaskError.
@@ -350,6 +353,14 @@ NameList TaskGraph<T>::ready_tasks() const {
   for (std::uint32_t id = 0; id < state_.size(); ++id) {
     const TaskStatus status = state_.status[id];
     if (status != TaskStatus::pending && status != TaskStatus::cancelled) continue;
+    if (state_.has_rule(id)) {
+      const detail::EndedDependencies ended = detail::ended_dependencies(state_, id);
+      if (detail::TriggerTally::met(state_.triggers[id], ended.total, ended.ended,
+                                    ended.succeeded)) {
+        ready.push_back(id);
+      }
+      continue;
+    }
     const auto deps = state_.deps_of(id);
     if (std::all_of(deps.begin(), deps.end(),
                     [&](std::uint32_t dep) { return state_.status[dep] == TaskStatus::done; })) {

@@ -14,7 +14,8 @@ enum class TaskStatus : std::uint8_t {
   running,    ///< being run now
   done,       ///< succeeded, or marked done
   failed,     ///< its function threw; `error()` holds the exception
-  skipped,    ///< an ancestor failed; `error()` holds a taskmap::AncestorFailed
+  skipped,    ///< an ancestor failed (`error()`: a taskmap::AncestorFailed) or its trigger
+              ///< rule can no longer be met (a taskmap::TriggerUnmet)
   cancelled,  ///< a stop was requested before it started; the next run runs it
 };
 

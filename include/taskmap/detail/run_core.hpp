@@ -430,6 +430,7 @@ class RunCore {
     try {
       stored_->record(task, slot.facts);
     } catch (...) {
+      stored_->forget_value(task);
       return std::current_exception();
     }
     return nullptr;

@@ -87,14 +87,24 @@ FedValue fed_value(const GraphState<T>& g, const Store& store, TaskId task) {
   }
 }
 
-/// True for a task whose rule (n_success, n_done) may start it before every dependency ended:
-/// what it is fed depends on timing, so a record of it could not say what a rerun would feed
-/// it. Such tasks always run and are never recorded.
+/// Why a task with a trigger rule can be neither taken from a record nor recorded, or null:
+/// an n_success or n_done task may start before every dependency ended, so what it is fed
+/// depends on timing; a task fed no value for a dependency that did not succeed would, from
+/// its record, look fed by one that succeeded without a value. Such tasks always run.
 template <class T>
-bool runs_on_first_ends(const GraphState<T>& g, TaskId task) noexcept {
-  if (!g.has_rule(task)) return false;
+const char* unrecordable_rule(const GraphState<T>& g, TaskId task) noexcept {
+  if (!g.has_rule(task)) return nullptr;
   const Trigger::Kind kind = g.triggers[task].kind();
-  return kind == Trigger::Kind::n_success || kind == Trigger::Kind::n_done;
+  if (kind == Trigger::Kind::n_success || kind == Trigger::Kind::n_done) {
+    return " runs it on whichever dependencies end first: never taken from a record";
+  }
+  // all_done: every dependency ended before the task was queued.
+  for (const std::uint32_t dep : g.deps_of(task)) {
+    if (g.status[dep] != TaskStatus::done) {
+      return " ran it after a dependency that did not succeed: never taken from a record";
+    }
+  }
+  return nullptr;
 }
 
 /// The one rule of whether `task` may be taken from its record instead of running: it is
@@ -107,9 +117,8 @@ std::optional<std::string> judge(const GraphState<T>& g, Store& store, TaskId ta
                                  std::vector<FedValue>& values, FactsBuffer& buffer,
                                  std::optional<T>& value) {
   if (FactsBuffer::declared_of(g, task).transient) return "transient: always runs";
-  if (runs_on_first_ends(g, task)) {
-    return "its trigger " + to_string(g.triggers[task]) +
-           " runs it on whichever dependencies end first: never taken from a record";
+  if (const char* why = unrecordable_rule(g, task)) {
+    return "its trigger " + to_string(g.triggers[task]) + why;
   }
   if (!g.reset_marks.empty() && g.reset_marks[task] != 0) {
     return "reset in this graph since it last ran";
@@ -185,6 +194,10 @@ class StoredRun {
 
   [[nodiscard]] bool reused(TaskId task) const noexcept { return reused_[task] != 0; }
 
+  /// `task` failed after record() kept the digest of its value (its targets were missing):
+  /// it feeds nothing, and a dependent's record must not say otherwise.
+  void forget_value(TaskId task) noexcept { values_[task] = {}; }
+
   /// `task` ran and returned: keeps the digest of its value for its dependents and records
   /// it, unless it is transient or its record could not be trusted (its value, or one fed to
   /// it, has no Codec).
@@ -206,7 +219,7 @@ class StoredRun {
       values_[task] = {};
     }
     const Persistence& declared = FactsBuffer::declared_of(g_, task);
-    if (!recordable || declared.transient || runs_on_first_ends(g_, task) ||
+    if (!recordable || declared.transient || unrecordable_rule(g_, task) != nullptr ||
         !buffer.fill(g_, task, values_)) {
       // Not recorded, but its targets are checked all the same.
       TaskFacts facts;

@@ -95,7 +95,7 @@ enum class Feed {
   direct,    // P is T or const T&: pass the stored result itself
   any_cast,  // T is std::any and P asks for what it holds: pass a view of the held value
   convert,   // construct P's value type from const T&
-  optional,  // P is std::optional<U> (not T): U from const T&, or nullopt for no value
+  optional,  // P is std::optional<U>, T is no optional: U from the value, nullopt for none
 };
 
 template <class P, class T>
@@ -103,7 +103,8 @@ constexpr Feed feed_mode() {
   using D = std::remove_cvref_t<P>;
   if constexpr (std::is_same_v<D, T>) {
     return std::is_rvalue_reference_v<P> ? Feed::convert : Feed::direct;
-  } else if constexpr (is_optional_v<D> && !std::is_same_v<T, std::any>) {
+  } else if constexpr (is_optional_v<D> && !is_optional_v<T>) {
+    // (In a graph of optionals, an optional parameter converts from the value, as always.)
     return Feed::optional;
   } else if constexpr (std::is_same_v<T, std::any>) {
     return Feed::any_cast;
@@ -124,6 +125,8 @@ constexpr bool feedable() {
     return true;
   } else if constexpr (feed_mode<P, T>() == Feed::any_cast) {
     return std::is_copy_constructible_v<D>;
+  } else if constexpr (feed_mode<P, T>() == Feed::optional && std::is_same_v<T, std::any>) {
+    return std::is_copy_constructible_v<typename D::value_type>;
   } else if constexpr (feed_mode<P, T>() == Feed::optional) {
     return std::is_constructible_v<typename D::value_type, const T&> &&
            std::is_move_constructible_v<D>;
@@ -234,8 +237,23 @@ class Arg<P, T, Feed::optional> {
   using D = std::remove_cvref_t<P>;
 
  public:
-  Arg(const T* value, const Context&, std::size_t)
-      : value_(value != nullptr ? D(std::in_place, *value) : D()) {}
+  Arg(const T* value, const Context& ctx, std::size_t position) {
+    if (value == nullptr) return;  // a dependency that did not succeed: nullopt
+    if constexpr (std::is_same_v<T, std::any>) {
+      // What the value holds: the optional itself, or its value type.
+      if (const D* whole = std::any_cast<D>(value)) {
+        value_ = *whole;
+      } else if (const auto* inner = std::any_cast<typename D::value_type>(value)) {
+        value_.emplace(*inner);
+      } else {
+        throw_type_error(ctx, position, type_name<D>(), *value);
+      }
+    } else {
+      static_cast<void>(ctx);
+      static_cast<void>(position);
+      value_.emplace(*value);
+    }
+  }
   decltype(auto) get() {
     if constexpr (std::is_lvalue_reference_v<P>) {
       return static_cast<const D&>(value_);

@@ -12,9 +12,32 @@
 #include "taskmap/detail/graph_state.hpp"
 #include "taskmap/detail/task_id.hpp"
 #include "taskmap/errors.hpp"
+#include "taskmap/task_status.hpp"
 #include "taskmap/trigger.hpp"
 
 namespace taskmap::detail {
+
+/// How many of a task's dependencies have ended, and succeeded, as its graph stands.
+struct EndedDependencies {
+  std::uint32_t total = 0;
+  std::uint32_t ended = 0;
+  std::uint32_t succeeded = 0;
+};
+
+/// Counts `task`'s dependencies that are done, failed or skipped (ended) and done
+/// (succeeded), from their statuses; for a graph that is not running.
+template <class T>
+EndedDependencies ended_dependencies(const GraphState<T>& g, TaskId task) noexcept {
+  EndedDependencies out;
+  for (const std::uint32_t dep : g.deps_of(task)) {
+    const TaskStatus status = g.status[dep];
+    ++out.total;
+    out.ended +=
+        status == TaskStatus::done || status == TaskStatus::failed || status == TaskStatus::skipped;
+    out.succeeded += status == TaskStatus::done;
+  }
+  return out;
+}
 
 /// What one dependency's end did to a task with a rule.
 enum class RuleTurn : std::uint8_t {
@@ -69,14 +92,16 @@ class TriggerTally {
     return RuleTurn::none;
   }
 
-  /// The error recorded on `task` when its rule turned unmet.
+  /// The error recorded on `task` when its rule turned unmet. n_success(n) turns unmet once
+  /// total - n + 1 dependencies did not succeed: the message names that many, the same on
+  /// every executor (more may fail on other threads at the same moment).
   template <class T>
-  std::exception_ptr unmet_error(const GraphState<T>& g, TaskId task) const {
-    const std::uint64_t word =
-        std::atomic_ref<std::uint64_t>(words_[task]).load(std::memory_order_relaxed);
-    const std::uint32_t total = static_cast<std::uint32_t>(g.deps_of(task).size());
-    return std::make_exception_ptr(
-        TriggerUnmet(g.names[task], g.triggers[task], ended_of(word) - succeeded_of(word), total));
+  static std::exception_ptr unmet_error(const GraphState<T>& g, TaskId task) {
+    const auto total = static_cast<std::uint32_t>(g.deps_of(task).size());
+    const Trigger rule = g.triggers[task];
+    const std::uint32_t failed =
+        rule.kind() == Trigger::Kind::n_success ? total - rule.n() + 1 : 1;  // else all_success
+    return std::make_exception_ptr(TriggerUnmet(g.names[task], rule, failed, total));
   }
 
   /// True when `rule` holds with these counts.
