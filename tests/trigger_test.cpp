@@ -280,6 +280,42 @@ TEMPLATE_TEST_CASE("a rule task whose plain parameter gets no value fails with T
   check_summary(summary, 2, 2, 1);
 }
 
+TEMPLATE_TEST_CASE("coroutine rule tasks are fed like plain ones", "[conformance][trigger]",
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
+  auto executor = make_executor<TestType>();
+  auto g = create_graph<int>({{"one", [] { return 1; }},
+                              {"boom", fd},
+                              {"by_span",
+                               [](std::span<const int> values) -> Task<int> {
+                                 co_return 100 + std::accumulate(values.begin(), values.end(), 0);
+                               }},
+                              {"by_position",
+                               [](std::optional<int> a, std::optional<int> b) -> Task<int> {
+                                 co_return a.value_or(-1) * 10 + (b ? 1 : 0);
+                               }},
+                              {"plain", [](int a, int b) -> Task<int> { co_return a + b; }}},
+                             {{"one", {}},
+                              {"boom", {}},
+                              {"by_span", {"one", "boom"}},
+                              {"by_position", {"one", "boom"}},
+                              {"plain", {"one", "boom"}}},
+                             {.triggers = {{"by_span", Trigger::all_done()},
+                                           {"by_position", Trigger::n_done(2)},
+                                           {"plain", Trigger::n_success(1)}}});
+  const RunSummary summary = executor.run(g, {});
+  CHECK(g.result("by_span") == 101);
+  CHECK(g.result("by_position") == 10);
+  CHECK(g.status("plain") == TaskStatus::failed);
+  REQUIRE(holds<TypeError>(g.error("plain")));
+  try {
+    std::rethrow_exception(g.error("plain"));
+  } catch (const TypeError& e) {
+    CHECK(e.task() == "plain");
+    CHECK(e.position() == 1);
+  }
+  check_summary(summary, 3, 2, 0);
+}
+
 TEMPLATE_TEST_CASE("all_done after a chain of skips runs: a skipped dependency has ended",
                    "[conformance][trigger]", TASKMAP_CONFORMANCE_EXECUTORS) {
   // The Trio scheduler left C waiting forever here: the failure reached only one level.
