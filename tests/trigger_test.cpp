@@ -127,7 +127,7 @@ void check_trigger_unmet(const std::exception_ptr& error, const std::string& tas
 }
 
 /// Checks that `error` is an AncestorFailed naming `ancestor`.
-void check_ancestor_failed(const std::exception_ptr& error, const std::string& ancestor) {
+void check_trigger_ancestor(const std::exception_ptr& error, const std::string& ancestor) {
   REQUIRE(holds<AncestorFailed>(error));
   try {
     std::rethrow_exception(error);
@@ -136,8 +136,8 @@ void check_ancestor_failed(const std::exception_ptr& error, const std::string& a
   }
 }
 
-void check_summary(const RunSummary& s, std::size_t succeeded, std::size_t failed,
-                   std::size_t skipped, std::size_t cancelled = 0) {
+void check_trigger_summary(const RunSummary& s, std::size_t succeeded, std::size_t failed,
+                           std::size_t skipped, std::size_t cancelled = 0) {
   CHECK(s.succeeded == succeeded);
   CHECK(s.failed == failed);
   CHECK(s.skipped == skipped);
@@ -195,14 +195,14 @@ TEMPLATE_TEST_CASE("all_done runs after a failure, fed only the values that succ
   const RunSummary summary = executor.run(g, {});
   CHECK(g.status("boom") == TaskStatus::failed);
   CHECK(g.status("middle") == TaskStatus::skipped);
-  check_ancestor_failed(g.error("middle"), "boom");
+  check_trigger_ancestor(g.error("middle"), "boom");
   CHECK(g.status("report") == TaskStatus::done);
   CHECK(g.error("report") == nullptr);
   CHECK(feeds.calls("report") == 1);
   CHECK(feeds.span_of("report") == std::vector<int>{1, 3});
   CHECK(g.result("report") == 104);
   CHECK(g.result("after") == 114);
-  check_summary(summary, 4, 1, 1);
+  check_trigger_summary(summary, 4, 1, 1);
   CHECK_FALSE(summary.ok());
 }
 
@@ -239,7 +239,7 @@ TEMPLATE_TEST_CASE("all_done feeds std::nullopt to std::optional parameters of f
   CHECK(g.result("report") == 4);
   CHECK(g.status("shifted") == TaskStatus::done);
   CHECK(feeds.optionals_of("shifted") == std::vector<std::optional<int>>{std::nullopt, 3});
-  check_summary(summary, 5, 1, 0);
+  check_trigger_summary(summary, 5, 1, 0);
 }
 
 TEMPLATE_TEST_CASE("a rule task whose plain parameter gets no value fails with TypeError",
@@ -276,8 +276,8 @@ TEMPLATE_TEST_CASE("a rule task whose plain parameter gets no value fails with T
     CHECK(what.find("no value") != std::string::npos);
   }
   CHECK(g.status("below") == TaskStatus::skipped);
-  check_ancestor_failed(g.error("below"), "report");
-  check_summary(summary, 2, 2, 1);
+  check_trigger_ancestor(g.error("below"), "report");
+  check_trigger_summary(summary, 2, 2, 1);
 }
 
 TEMPLATE_TEST_CASE("coroutine rule tasks are fed like plain ones", "[conformance][trigger]",
@@ -313,7 +313,7 @@ TEMPLATE_TEST_CASE("coroutine rule tasks are fed like plain ones", "[conformance
     CHECK(e.task() == "plain");
     CHECK(e.position() == 1);
   }
-  check_summary(summary, 3, 2, 0);
+  check_trigger_summary(summary, 3, 2, 0);
 }
 
 TEMPLATE_TEST_CASE("all_done after a chain of skips runs: a skipped dependency has ended",
@@ -329,12 +329,12 @@ TEMPLATE_TEST_CASE("all_done after a chain of skips runs: a skipped dependency h
   CHECK(g.status("a") == TaskStatus::failed);
   CHECK(g.status("b") == TaskStatus::skipped);
   CHECK(g.status("b2") == TaskStatus::skipped);
-  check_ancestor_failed(g.error("b2"), "a");
+  check_trigger_ancestor(g.error("b2"), "a");
   CHECK(g.status("c") == TaskStatus::done);
   CHECK(feeds.span_of("c").empty());
   CHECK(g.result("c") == 100);
   CHECK(g.result("d") == 110);
-  check_summary(summary, 2, 1, 2);
+  check_trigger_summary(summary, 2, 1, 2);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -363,7 +363,7 @@ TEMPLATE_TEST_CASE("n_success(2) of 3 runs after one failure", "[conformance][tr
   CHECK(feeds.span_of("rule") == std::vector<int>{2, 3});
   CHECK(g.result("rule") == 105);
   CHECK(g.result("below") == 115);
-  check_summary(summary, 4, 1, 0);
+  check_trigger_summary(summary, 4, 1, 0);
 }
 
 TEMPLATE_TEST_CASE("n_success(2) of 3 after two failures is skipped with TriggerUnmet",
@@ -406,7 +406,7 @@ TEMPLATE_TEST_CASE("n_success(2) of 3 after two failures is skipped with Trigger
   CHECK(g.status("rescue") == TaskStatus::done);
   CHECK(feeds.span_of("rescue") == std::vector<int>{3});
   CHECK(g.skipped() == std::vector<std::string>{"below", "further", "rule"});
-  check_summary(summary, 2, 2, 3);
+  check_trigger_summary(summary, 2, 2, 3);
 }
 
 TEMPLATE_TEST_CASE("n_success is skipped as soon as it cannot be met, while a dep still runs",
@@ -446,7 +446,7 @@ TEMPLATE_TEST_CASE("n_success is skipped as soon as it cannot be met, while a de
   check_trigger_unmet(g.error("rule"), "rule", Trigger::n_success(2));
   CHECK(g.result("watcher") == 0);
   CHECK(g.result("gated") == 3);
-  check_summary(summary, 2, 2, 1);
+  check_trigger_summary(summary, 2, 2, 1);
 }
 
 TEMPLATE_TEST_CASE("n_success(1) runs while another dependency still runs",
@@ -497,7 +497,7 @@ TEMPLATE_TEST_CASE("n_success(1) runs while another dependency still runs",
   CHECK(g.result("slow") == 2);
   CHECK(g.result("by_span") == 10);
   CHECK(g.result("by_position") == 20);
-  check_summary(summary, 4, 0, 0);
+  check_trigger_summary(summary, 4, 0, 0);
 }
 
 TEMPLATE_TEST_CASE("n_done runs once n dependencies ended, fed what succeeded by then",
@@ -542,7 +542,7 @@ TEMPLATE_TEST_CASE("n_done runs once n dependencies ended, fed what succeeded by
   CHECK(feeds.span_of("all_ended") == std::vector<int>{1, 3});
   CHECK(feeds.span_of("one_ended").empty());
   CHECK(g.status("one_ended") == TaskStatus::done);
-  check_summary(summary, 5, 1, 0);
+  check_trigger_summary(summary, 5, 1, 0);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -595,7 +595,7 @@ TEMPLATE_TEST_CASE("rules over tasks seeded as done fire at once", "[conformance
   CHECK_FALSE(blocked_ended_before_rule);
   CHECK(feeds.optionals_of("first") == std::vector<std::optional<int>>{5, std::nullopt});
   CHECK(g.result("blocked") == 9);
-  check_summary(summary, 4, 0, 0);
+  check_trigger_summary(summary, 4, 0, 0);
 }
 
 TEMPLATE_TEST_CASE("rules over tasks that ended in an earlier run fire or skip at once",
@@ -605,14 +605,14 @@ TEMPLATE_TEST_CASE("rules over tasks that ended in an earlier run fire or skip a
   auto g = create_graph<int>(
       {{"a", fd}, {"b", [] { return 2; }}, {"s", fb}, {"r", trigger_span_task(feeds, "r")}},
       {{"a", {}}, {"b", {}}, {"s", {"a"}}, {"r", {"a", "b"}}});
-  check_summary(executor.run(g, {}), 1, 1, 2);
+  check_trigger_summary(executor.run(g, {}), 1, 1, 2);
   CHECK(g.status("r") == TaskStatus::skipped);
-  check_ancestor_failed(g.error("r"), "a");
+  check_trigger_ancestor(g.error("r"), "a");
 
   // The rule changes, r is reset: its dependencies ended last run, so it fires at once.
   g.set_trigger("r", Trigger::all_done());
   reset_tasks(g, {"r"});
-  check_summary(executor.run(g, {}), 1, 0, 0);
+  check_trigger_summary(executor.run(g, {}), 1, 0, 0);
   CHECK(g.status("a") == TaskStatus::failed);
   CHECK(feeds.span_of("r") == std::vector<int>{2});
   CHECK(g.result("r") == 102);
@@ -627,7 +627,7 @@ TEMPLATE_TEST_CASE("rules over tasks that ended in an earlier run fire or skip a
   // A skip of an earlier run is an ending too.
   g.add_task("on_old_skip", trigger_span_task(feeds, "on_old_skip"), {"s"});
   g.set_trigger("on_old_skip", Trigger::all_done());
-  check_summary(executor.run(g, {}), 2, 0, 2);
+  check_trigger_summary(executor.run(g, {}), 2, 0, 2);
   CHECK(feeds.calls("late") == 0);
   CHECK(g.status("late") == TaskStatus::skipped);
   check_trigger_unmet(g.error("late"), "late", Trigger::n_success(2));
@@ -639,14 +639,14 @@ TEMPLATE_TEST_CASE("rules over tasks that ended in an earlier run fire or skip a
   CHECK(feeds.span_of("on_old_skip").empty());
 
   // Nothing is left to do: a run changes nothing.
-  check_summary(executor.run(g, {}), 0, 0, 0);
+  check_trigger_summary(executor.run(g, {}), 0, 0, 0);
   CHECK(g.status("late") == TaskStatus::skipped);
   CHECK(feeds.calls("r") == 1);
 
   // Fix a, rerun what failed: every rule now sees two successes.
   g.set_func("a", fa);
   reset_failed_tasks(g);
-  check_summary(executor.run(g, {}), 7, 0, 0);
+  check_trigger_summary(executor.run(g, {}), 7, 0, 0);
   CHECK(feeds.span_of("r") == std::vector<int>{5, 2});
   CHECK(feeds.span_of("on_old_skip") == std::vector<int>{15});
   CHECK(feeds.span_of("late") == std::vector<int>{5, 2});
@@ -701,7 +701,7 @@ TEMPLATE_TEST_CASE("rule tasks feed rule tasks; a rule task without dependencies
   CHECK(feeds.calls("lonely") == 1);
   CHECK(g.result("lonely") == 100);
   CHECK(feeds.calls("r3") == 0);
-  check_summary(summary, 6, 1, 3);
+  check_trigger_summary(summary, 6, 1, 3);
 }
 
 TEMPLATE_TEST_CASE("fail_fast leaves satisfied rule tasks pending and skips unmet ones",
@@ -722,7 +722,7 @@ TEMPLATE_TEST_CASE("fail_fast leaves satisfied rule tasks pending and skips unme
       {.priority = {{"boom", 100}},
        .triggers = {{"rescue", Trigger::all_done()}, {"unmet", Trigger::n_success(1)}}});
   const RunSummary summary = executor.run(g, {.fail_fast = true});
-  check_summary(summary, 0, 1, 2);
+  check_trigger_summary(summary, 0, 1, 2);
   CHECK(g.status("child") == TaskStatus::skipped);
   CHECK(g.status("unmet") == TaskStatus::skipped);
   check_trigger_unmet(g.error("unmet"), "unmet", Trigger::n_success(1));
@@ -731,7 +731,7 @@ TEMPLATE_TEST_CASE("fail_fast leaves satisfied rule tasks pending and skips unme
   CHECK(g.status("unrelated") == TaskStatus::pending);
   CHECK(feeds.calls("rescue") == 0);
 
-  check_summary(executor.run(g, {}), 2, 0, 0);
+  check_trigger_summary(executor.run(g, {}), 2, 0, 0);
   CHECK(g.status("rescue") == TaskStatus::done);
   CHECK(feeds.span_of("rescue").empty());
   CHECK(feeds.calls("unmet") == 0);
@@ -758,7 +758,7 @@ TEMPLATE_TEST_CASE("a stop request cancels rule tasks; the next run completes th
       {{"first", {}}, {"second", {"first"}}, {"rule", {"first"}}, {"either", {"first", "second"}}},
       {.triggers = {{"rule", Trigger::all_done()}, {"either", Trigger::n_done(1)}}});
   const RunSummary summary = executor.run(g, {.stop_token = stop.get_token()});
-  check_summary(summary, 1, 0, 0, 3);
+  check_trigger_summary(summary, 1, 0, 0, 3);
   for (const char* task : {"second", "rule", "either"}) {
     CAPTURE(task);
     CHECK(g.status(task) == TaskStatus::cancelled);
@@ -766,7 +766,7 @@ TEMPLATE_TEST_CASE("a stop request cancels rule tasks; the next run completes th
   CHECK(feeds.calls("rule") == 0);
   CHECK(feeds.calls("either") == 0);
 
-  check_summary(executor.run(g, {}), 3, 0, 0);
+  check_trigger_summary(executor.run(g, {}), 3, 0, 0);
   CHECK(feeds.span_of("rule") == std::vector<int>{1});
   const std::vector<std::optional<int>> either = feeds.optionals_of("either");
   REQUIRE(either.size() == 2);
@@ -821,7 +821,7 @@ TEMPLATE_TEST_CASE("set_trigger gives a rule to a graph built with add_task",
   CHECK(&g.set_trigger("r", Trigger::n_success(1)) == &g);
   CHECK(g.trigger("r") == Trigger::n_success(1));
   CHECK(g.trigger("s") == Trigger::all_success());
-  check_summary(executor.run(g, {}), 3, 1, 0);
+  check_trigger_summary(executor.run(g, {}), 3, 1, 0);
   CHECK(feeds.span_of("r") == std::vector<int>{2});
   CHECK(g.result("s") == 112);
 
@@ -829,8 +829,8 @@ TEMPLATE_TEST_CASE("set_trigger gives a rule to a graph built with add_task",
   g.set_trigger("r", Trigger::all_success());
   CHECK(g.trigger("r") == Trigger::all_success());
   reset_tasks(g, {"r"});
-  check_summary(executor.run(g, {}), 0, 0, 2);
-  check_ancestor_failed(g.error("r"), "a");
+  check_trigger_summary(executor.run(g, {}), 0, 0, 2);
+  check_trigger_ancestor(g.error("r"), "a");
 
   // Not while the graph runs.
   TaskGraph<int> running("running");
@@ -1013,14 +1013,14 @@ TEMPLATE_TEST_CASE("the Trio word-count scenario keeps the counts that succeeded
   CHECK(g.status("fetch_beta") == TaskStatus::failed);
   CHECK(what_of(g.error("fetch_beta")) == "fetching beta: HTTP 404");
   CHECK(g.status("count_beta") == TaskStatus::skipped);
-  check_ancestor_failed(g.error("count_beta"), "fetch_beta");
+  check_trigger_ancestor(g.error("count_beta"), "fetch_beta");
   REQUIRE(g.status("combine") == TaskStatus::done);
   CHECK(combined_inputs == 2);
   const TriggerWordCounts want{{"and", 1},   {"brown", 1},  {"dog", 2},  {"fox", 2},
                                {"jumps", 1}, {"lazy", 1},   {"over", 1}, {"quick", 3},
                                {"runs", 1},  {"sleeps", 1}, {"the", 4}};
   CHECK(std::any_cast<const TriggerWordCounts&>(g.result("combine")) == want);
-  check_summary(summary, 5, 1, 1);
+  check_trigger_summary(summary, 5, 1, 1);
 }
 
 // ---------------------------------------------------------------------------------------
