@@ -54,7 +54,8 @@ struct DotOptions {
 
 /// The graph as Graphviz DOT text: `digraph "<graph name>" {...}`, one box per task filled
 /// with the colour of its status (status_colour), a failed or skipped task's error in its
-/// tooltip, and an edge from each dependency to its dependent. Tasks come in dependency
+/// tooltip, a trigger rule other than all_success under the name, and an edge from each
+/// dependency to its dependent. Tasks come in dependency
 /// order (among tasks whose dependencies are all listed, the smallest name first) and each
 /// task's incoming edges in declared order, so the same graph always gives the same text.
 /// Names are quoted and escaped: any name, DOT keywords, quotes, backslashes, newlines and
@@ -160,7 +161,12 @@ std::string to_dot(const TaskGraph<T>& graph, const DotOptions& options) {
     out += "  ";
     detail::append_dot_id(out, g.names[task]);
     out += " [label=";
-    detail::append_dot_label(out, g.names[task]);
+    if (g.has_rule(task)) {
+      // A task with a trigger rule says so under its name: it runs after failures too.
+      detail::append_dot_label(out, g.names[task] + "\ntrigger: " + to_string(g.triggers[task]));
+    } else {
+      detail::append_dot_label(out, g.names[task]);
+    }
     detail::append_format(out, ", fillcolor=\"{}\", tooltip=", status_colour(status));
     std::string tooltip(to_string(status));
     if (g.errors[task] && (status == TaskStatus::failed || status == TaskStatus::skipped)) {

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "taskmap/trigger.hpp"
+
 namespace taskmap {
 
 /// Base of every exception taskmap throws.
@@ -92,6 +94,13 @@ class DuplicateTaskError : public TaskListError {
   using TaskListError::TaskListError;
 };
 
+/// A trigger rule that can never be met by the task's dependencies: n_success(0) or
+/// n_done(0), or an n above the number of dependencies. tasks() names the tasks.
+class TriggerError : public TaskListError {
+ public:
+  using TaskListError::TaskListError;
+};
+
 /// A store of results could not read or write its records: an I/O error, a full disk, a
 /// read-only place, or a file that is not a store. The message names the store's place and
 /// what was being done.
@@ -165,6 +174,29 @@ class AncestorFailed : public Error {
   std::string ancestor_;
 };
 
+/// The error recorded for a task skipped because its trigger rule (other than all_success)
+/// could no longer be met: too many of its dependencies ended without succeeding.
+class TriggerUnmet : public Error {
+ public:
+  /// `task`'s rule `trigger` cannot be met: `not_succeeded` of its `dependencies` ended
+  /// without succeeding.
+  TriggerUnmet(std::string task, Trigger trigger, std::size_t not_succeeded,
+               std::size_t dependencies)
+      : Error("task " + task + " not run: its trigger " + to_string(trigger) +
+              " can no longer be met (" + std::to_string(not_succeeded) + " of its " +
+              std::to_string(dependencies) + " dependencies did not succeed)"),
+        task_(std::move(task)),
+        trigger_(trigger) {}
+  /// The task that was skipped.
+  [[nodiscard]] const std::string& task() const noexcept { return task_; }
+  /// Its rule.
+  [[nodiscard]] Trigger trigger() const noexcept { return trigger_; }
+
+ private:
+  std::string task_;
+  Trigger trigger_;
+};
+
 /// A task was fed a number of values its function cannot take.
 class ArityError : public Error {
  public:
@@ -187,7 +219,9 @@ class ArityError : public Error {
   std::size_t received_;
 };
 
-/// In a `std::any` graph, a fed value does not hold the type the parameter asks for.
+/// A fed value does not suit its parameter: in a `std::any` graph it holds another type, or,
+/// for a task with a trigger rule, the dependency did not succeed and fed no value to a
+/// parameter that is not a `std::optional`.
 class TypeError : public Error {
  public:
   /// The value fed to `task` at `position` holds `actual`, not `expected`.

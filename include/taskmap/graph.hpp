@@ -112,6 +112,9 @@ struct GraphOptions {
   std::unordered_map<std::string, ConcurrencyGroup> groups = {};
   /// Task name -> what it declares for a store (version, input files, targets, transient).
   std::unordered_map<std::string, Persistence> persistence = {};
+  /// Task name -> its trigger rule, for tasks that run on another rule than all_success
+  /// (e.g. `{{"report", taskmap::Trigger::all_done()}}`).
+  std::unordered_map<std::string, Trigger> triggers = {};
 };
 
 template <class T>
@@ -206,6 +209,19 @@ class TaskGraph {
     const TaskId id = state_.require(task);
     state_.persistence.insert_or_assign(state_.names[id], std::move(declared));
     return *this;
+  }
+  /// Gives the task its trigger rule. Returns *this.
+  /// Throws: UnknownTaskError; TriggerError when n is 0 or above the task's number of
+  /// dependencies; Error while the graph runs.
+  TaskGraph& set_trigger(std::string_view task, Trigger trigger) {
+    state_.throw_if_running("set a trigger in");
+    state_.set_trigger(state_.require(task), trigger);
+    return *this;
+  }
+  /// The task's trigger rule (all_success unless one was given). Throws: UnknownTaskError.
+  [[nodiscard]] Trigger trigger(std::string_view task) const {
+    const TaskId id = state_.require(task);
+    return state_.triggers.empty() ? Trigger{} : state_.triggers[id];
   }
   /// What the task declared for a store: the defaults when it declared nothing.
   /// Throws: UnknownTaskError.

@@ -9,6 +9,7 @@
 #include <string_view>
 
 #include "taskmap/run_summary.hpp"
+#include "taskmap/trigger.hpp"
 
 namespace taskmap {
 
@@ -53,11 +54,14 @@ struct TaskEvent {
   std::string_view task;   ///< the task's name
   std::size_t worker;      ///< id of the worker that reported it (0 on the sequential executor)
   std::chrono::system_clock::time_point time;  ///< when it happened
-  /// For `failed`: the exception the task threw. For `skipped`: the AncestorFailed recorded
-  /// on the task. Empty otherwise.
+  /// For `failed`: the exception the task threw. For `skipped`: the error recorded on the
+  /// task (AncestorFailed, or TriggerUnmet for a task whose trigger rule can no longer be
+  /// met). Empty otherwise.
   std::exception_ptr error = nullptr;
   /// The run the event belongs to (RunInfo::run_id); tells nested runs of one graph apart.
   std::uint64_t run_id = 0;
+  /// The task's trigger rule (all_success, the default, for most tasks).
+  Trigger trigger = {};
 };
 
 /// A run as a whole, given at its start and end. The view is valid only during the call.

@@ -20,4 +20,5 @@
 #include "taskmap/task.hpp"
 #include "taskmap/task_fn.hpp"
 #include "taskmap/task_status.hpp"
+#include "taskmap/trigger.hpp"
 #include "taskmap/version.hpp"

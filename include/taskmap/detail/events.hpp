@@ -26,8 +26,9 @@ inline std::uint64_t next_run_id() noexcept {
 class EventSink {
  public:
   EventSink(const std::vector<std::shared_ptr<Observer>>& observers, std::string_view graph,
-            const std::vector<std::string>& task_names) noexcept
-      : observers_(observers), graph_(graph), task_names_(task_names) {
+            const std::vector<std::string>& task_names,
+            const std::vector<Trigger>& triggers) noexcept
+      : observers_(observers), graph_(graph), task_names_(task_names), triggers_(triggers) {
     info_.run_id = next_run_id();
   }
 
@@ -47,7 +48,8 @@ class EventSink {
                           worker,
                           std::chrono::system_clock::now(),
                           error != nullptr ? *error : std::exception_ptr(),
-                          info_.run_id};
+                          info_.run_id,
+                          triggers_.empty() ? Trigger{} : triggers_[task]};
     for (const auto& observer : observers_) {
       if (observer) observer->on_event(event);
     }
@@ -100,6 +102,7 @@ class EventSink {
   const std::vector<std::shared_ptr<Observer>>& observers_;
   std::string_view graph_;
   const std::vector<std::string>& task_names_;
+  const std::vector<Trigger>& triggers_;  // empty: every task has the default
   RunInfo info_;
 };
 

@@ -365,6 +365,7 @@ void apply_options(GraphState<T>& g, Options& opts) {
   check("priority", keys(opts.priority));
   for (const auto& [group, spec] : opts.groups) check("groups[" + group + "]", spec.tasks);
   check("persistence", keys(opts.persistence));
+  check("triggers", keys(opts.triggers));
   if (!unknown.empty()) {
     std::sort(unknown.begin(), unknown.end());
     unknown.erase(std::unique(unknown.begin(), unknown.end()), unknown.end());
@@ -382,6 +383,35 @@ void apply_options(GraphState<T>& g, Options& opts) {
     g.persistence.insert_or_assign(task, std::move(declared));
 }
 
+/// Gives each task named in `triggers` its rule, once ids are final (after renumbering).
+/// Throws: TriggerError naming every task whose rule its dependencies can never meet.
+template <class T, class Triggers>
+void apply_triggers(GraphState<T>& g, const Triggers& triggers) {
+  std::vector<std::pair<std::string, std::string>> bad;  // name, what is wrong
+  for (const auto& [task, trigger] : triggers) {
+    const TaskId id = g.find(task);
+    const std::size_t deps_count = g.deps_of(id).size();
+    if (trigger_fits(trigger, deps_count)) {
+      g.set_trigger(id, trigger);
+    } else {
+      bad.emplace_back(task, fmt::format("'{}' has {} and {} dependencies", task,
+                                         to_string(trigger), deps_count));
+    }
+  }
+  if (bad.empty()) return;
+  std::sort(bad.begin(), bad.end());
+  std::vector<std::string> names;
+  std::string detail;
+  for (auto& [task, text] : bad) {
+    detail += (detail.empty() ? "" : "; ") + text;
+    names.push_back(std::move(task));
+  }
+  throw TriggerError(fmt::format("graph '{}': a trigger's n must be from 1 to the task's number "
+                                 "of dependencies: {}",
+                                 g.name, detail),
+                     std::move(names));
+}
+
 /// create_graph's work on an empty, named state, from a range of (name, function) pairs and
 /// a range of (name, dependency names) pairs, each walked once. Task ids follow `deps`'
 /// order until the final renumbering. Throws: see create_graph.
@@ -397,6 +427,7 @@ void build_graph(GraphState<T>& g, Funcs&& funcs, Deps&& deps, Options& opts) {
   apply_options(g, opts);
   g.rebuild_children();
   renumber(g, check_acyclic(g));
+  apply_triggers(g, opts.triggers);
 }
 
 /// add_task's checks: the new task's dependency ids, in order.

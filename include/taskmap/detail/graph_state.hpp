@@ -26,6 +26,7 @@
 #include "taskmap/store.hpp"
 #include "taskmap/task_fn.hpp"
 #include "taskmap/task_status.hpp"
+#include "taskmap/trigger.hpp"
 
 namespace taskmap::detail {
 
@@ -42,6 +43,13 @@ class RunFlag {
  private:
   std::atomic<bool> flag_{false};
 };
+
+/// False for a rule no number of dependencies `deps_count` can meet: an n of 0 or above it.
+constexpr bool trigger_fits(Trigger trigger, std::size_t deps_count) noexcept {
+  const bool counted =
+      trigger.kind() == Trigger::Kind::n_success || trigger.kind() == Trigger::Kind::n_done;
+  return !counted || (trigger.n() >= 1 && trigger.n() <= deps_count);
+}
 
 template <class T>
 struct GraphState {
@@ -70,6 +78,9 @@ struct GraphState {
   std::vector<std::exception_ptr> errors;
   // What tasks declared for a store, by name (few tasks declare anything).
   std::map<std::string, Persistence, std::less<>> persistence;
+  // Trigger rules, per task; empty while every task has the default (all_success), so runs
+  // of graphs without rules never look at it.
+  std::vector<Trigger> triggers;
   // Tasks reset since they last ran (empty until a reset): a run with a store runs them
   // whatever their record says, so a reset after set_func is never undone by a record.
   std::vector<std::uint8_t> reset_marks;
@@ -90,6 +101,27 @@ struct GraphState {
   [[nodiscard]] bool has_order_hints() const noexcept {
     return std::any_of(io_bound.begin(), io_bound.end(), [](std::uint8_t b) { return b != 0; }) ||
            std::any_of(priority.begin(), priority.end(), [](int p) { return p != 0; });
+  }
+
+  /// True when `task` has a rule other than all_success.
+  [[nodiscard]] bool has_rule(std::uint32_t task) const noexcept {
+    return !triggers.empty() && triggers[task].is_special();
+  }
+
+  /// Gives `task` its rule. Throws: TriggerError when its dependencies can never meet it.
+  void set_trigger(std::uint32_t task, Trigger trigger) {
+    const std::size_t deps_count = deps_of(task).size();
+    if (!trigger_fits(trigger, deps_count)) {
+      throw TriggerError(fmt::format("graph '{}': task '{}' has the trigger {}, which needs n from "
+                                     "1 to its number of dependencies ({})",
+                                     name, names[task], to_string(trigger), deps_count),
+                         {names[task]});
+    }
+    if (triggers.empty()) {
+      if (!trigger.is_special()) return;
+      triggers.resize(size());
+    }
+    triggers[task] = trigger;
   }
 
   [[nodiscard]] std::uint32_t find(std::string_view task) const noexcept {
@@ -222,6 +254,7 @@ struct GraphState {
     group_of.push_back(kNoGroup);
     status.push_back(TaskStatus::pending);
     if (!reset_marks.empty()) reset_marks.push_back(0);
+    if (!triggers.empty()) triggers.emplace_back();
     results.emplace_back();
     errors.emplace_back();
     children_stale = true;

@@ -64,7 +64,7 @@ class RunCore {
         g_(graph),
         options_(options),
         guard_(graph),
-        events_(options.observers, graph.name, graph.names),
+        events_(options.observers, graph.name, graph.names, graph.triggers),
         observed_(events_.active()),
         ordered_(graph.has_order_hints()),
         more_slots_(std::max<std::size_t>(worker_ids, 1) - 1),
@@ -75,10 +75,16 @@ class RunCore {
       groups_[i].max_concurrency = graph.groups[i].max_concurrency;
     }
     events_.run_started(g_.status, workers);
-    first_ready_count_ = prepare_run(g_, waiting_.get(), first_ready_.get(), [&](TaskId task) {
-      ++summary_.skipped;
-      emit(EventKind::skipped, task, 0, &g_.errors[task]);
-    });
+    if (!graph.triggers.empty()) {
+      tally_ = TriggerTally(g_.size());
+      rule_tasks_ = static_cast<std::size_t>(std::count_if(
+          graph.triggers.begin(), graph.triggers.end(), [](Trigger t) { return t.is_special(); }));
+    }
+    first_ready_count_ =
+        prepare_run(g_, waiting_.get(), first_ready_.get(), tally_, [&](TaskId task) {
+          ++summary_.skipped;
+          emit(EventKind::skipped, task, 0, &g_.errors[task]);
+        });
     in_flight_ = first_ready_count_;
     if (options.store != nullptr) {
       stored_ = std::make_unique<StoredRun<T>>(g_, *options.store);
@@ -90,7 +96,7 @@ class RunCore {
         throw;
       }
     }
-    special_ = !groups_.empty() || stored_ != nullptr;
+    special_ = !groups_.empty() || stored_ != nullptr || tally_.active();
     for (const TaskId task : first_ready()) emit(EventKind::queued, task, 0);
   }
 
@@ -146,10 +152,13 @@ class RunCore {
 
   TASKMAP_DETAIL_ALWAYS_INLINE std::exception_ptr invoke(TaskId task, std::size_t worker) noexcept {
     try {
-      if (reused(task)) [[unlikely]]
-        return nullptr;
       Slot& slot = slot_of(worker);
-      gather_inputs(g_, task, slot.inputs);
+      if (special_) [[unlikely]] {
+        if (reused(task)) return nullptr;
+        gather_special(task, slot.inputs);
+      } else {
+        gather_inputs(g_, task, slot.inputs);
+      }
       Context ctx(g_.name, g_.names[task], options_.stop_token, worker);
       g_.funcs[task].invoke(ctx, slot.inputs, g_.results[task]);
       return nullptr;
@@ -161,7 +170,7 @@ class RunCore {
   std::coroutine_handle<> start_coroutine(TaskId task, std::size_t worker,
                                           const CoroutineDone& done) {
     Slot& slot = slot_of(worker);
-    gather_inputs(g_, task, slot.inputs);
+    gather_special(task, slot.inputs);
     const Context ctx(g_.name, g_.names[task], options_.stop_token, worker);
     return g_.funcs[task].start_coroutine(ctx, slot.inputs, g_.results[task], done);
   }
@@ -169,8 +178,9 @@ class RunCore {
   TASKMAP_DETAIL_ALWAYS_INLINE std::span<const TaskId> end(TaskId task, std::size_t worker,
                                                            std::exception_ptr error) {
     Slot& slot = slot_of(worker);
-    // Room for every child and a resumed group member, so the stores below never grow it.
-    const std::size_t most = g_.children_of(task).size() + 1;
+    // Room for every child, a resumed group member and every task with a rule (a failure
+    // may meet the rules of tasks below it), so the stores below never grow it.
+    const std::size_t most = g_.children_of(task).size() + 1 + rule_tasks_;
     if (slot.ready.size() < most) grow_ready(slot, most);
     ReadyBuffer buffer{slot.ready.data()};
     end_into(slot, task, worker, std::move(error), buffer);
@@ -239,7 +249,8 @@ class RunCore {
     std::size_t failed = 0;
     std::size_t skipped = 0;
     std::size_t up_to_date = 0;
-    FactsBuffer facts;  // with a store: what the worker's current task was fed
+    FactsBuffer facts;        // with a store: what the worker's current task was fed
+    std::vector<TaskId> met;  // tasks whose rules a failure met, to be queued
   };
 
   struct GroupState {
@@ -294,6 +305,16 @@ class RunCore {
         ++slot.up_to_date;
       }
       for (const TaskId child : g_.children_of(task)) {
+        if constexpr (kSpecial) {
+          if (g_.has_rule(child)) {
+            if (count_for_rule(child, true)) {
+              ++ready;
+              queue.push(child);
+              emit(EventKind::queued, child, worker);
+            }
+            continue;
+          }
+        }
         if (release_one_dependency(child)) {
           ++ready;
           queue.push(child);
@@ -302,6 +323,14 @@ class RunCore {
       }
     } else {
       record_failure(slot, task, worker, error);
+      if constexpr (kSpecial) {
+        for (const TaskId met : slot.met) {
+          ++ready;
+          queue.push(met);
+          emit(EventKind::queued, met, worker);
+        }
+        slot.met.clear();
+      }
     }
     settle(ready);
     if constexpr (kSpecial) {
@@ -349,6 +378,23 @@ class RunCore {
 
   [[nodiscard]] bool reused(TaskId task) const noexcept {
     return stored_ != nullptr && stored_->reused(task);
+  }
+
+  // A dependency of `child`, which has a trigger rule, succeeded: true when that meets its
+  // rule (success never makes a rule unmet).
+  bool count_for_rule(TaskId child, bool succeeded) noexcept {
+    const auto total = static_cast<std::uint32_t>(g_.deps_of(child).size());
+    return tally_.count<kMany>(child, g_.triggers[child], total, succeeded) == RuleTurn::met;
+  }
+
+  // The values fed to `task` in a run with groups, a store or rules: a task with a rule is
+  // fed null for each dependency that did not succeed.
+  void gather_special(TaskId task, std::vector<const T*>& inputs) const {
+    if (g_.has_rule(task)) {
+      gather_inputs_after_rule(g_, task, inputs);
+    } else {
+      gather_inputs(g_, task, inputs);
+    }
   }
 
   // start() after the task was admitted and marked running: observers see it start. False
@@ -404,10 +450,13 @@ class RunCore {
     TaskId none = no_task;
     first_failure_.compare_exchange_strong(none, task, std::memory_order_relaxed);
     emit(EventKind::failed, task, worker, &g_.errors[task]);
-    skip_dependents<kMany>(g_, task, ancestor_error(g_, task), slot.stack, [&](TaskId skipped) {
-      ++slot.skipped;
-      emit(EventKind::skipped, skipped, worker, &g_.errors[skipped]);
-    });
+    skip_dependents<kMany>(
+        g_, task, ancestor_error(g_, task), slot.stack, tally_,
+        [&](TaskId skipped) {
+          ++slot.skipped;
+          emit(EventKind::skipped, skipped, worker, &g_.errors[skipped]);
+        },
+        [&](TaskId met) { slot.met.push_back(met); });
     if (options_.fail_fast) halt_.store(true, std::memory_order_relaxed);
   }
 
@@ -510,6 +559,8 @@ class RunCore {
   std::vector<std::unique_ptr<Slot>> more_slots_;  // workers 1, 2, ...: each touches its own
   std::vector<GroupState> groups_;
   std::unique_ptr<StoredRun<T>> stored_;  // only in a run with a store
+  TriggerTally tally_;                    // only in a run of a graph with trigger rules
+  std::size_t rule_tasks_ = 0;            // tasks with a rule other than all_success
   RunSummary summary_;
   bool finished_ = false;
   alignas(kCacheLine) Count in_flight_{0};

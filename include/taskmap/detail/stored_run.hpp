@@ -87,6 +87,16 @@ FedValue fed_value(const GraphState<T>& g, const Store& store, TaskId task) {
   }
 }
 
+/// True for a task whose rule (n_success, n_done) may start it before every dependency ended:
+/// what it is fed depends on timing, so a record of it could not say what a rerun would feed
+/// it. Such tasks always run and are never recorded.
+template <class T>
+bool runs_on_first_ends(const GraphState<T>& g, TaskId task) noexcept {
+  if (!g.has_rule(task)) return false;
+  const Trigger::Kind kind = g.triggers[task].kind();
+  return kind == Trigger::Kind::n_success || kind == Trigger::Kind::n_done;
+}
+
 /// The one rule of whether `task` may be taken from its record instead of running: it is
 /// not transient, every value fed to it has a digest, the store finds its record valid, and
 /// the recorded value decodes as T. Returns why it must run, or nullopt when it need not:
@@ -97,6 +107,10 @@ std::optional<std::string> judge(const GraphState<T>& g, Store& store, TaskId ta
                                  std::vector<FedValue>& values, FactsBuffer& buffer,
                                  std::optional<T>& value) {
   if (FactsBuffer::declared_of(g, task).transient) return "transient: always runs";
+  if (runs_on_first_ends(g, task)) {
+    return "its trigger " + to_string(g.triggers[task]) +
+           " runs it on whichever dependencies end first: never taken from a record";
+  }
   if (!g.reset_marks.empty() && g.reset_marks[task] != 0) {
     return "reset in this graph since it last ran";
   }
@@ -192,7 +206,8 @@ class StoredRun {
       values_[task] = {};
     }
     const Persistence& declared = FactsBuffer::declared_of(g_, task);
-    if (!recordable || declared.transient || !buffer.fill(g_, task, values_)) {
+    if (!recordable || declared.transient || runs_on_first_ends(g_, task) ||
+        !buffer.fill(g_, task, values_)) {
       // Not recorded, but its targets are checked all the same.
       TaskFacts facts;
       facts.name = g_.names[task];

@@ -94,6 +94,7 @@ enum class Feed {
   direct,    // P is T or const T&: pass the stored result itself
   any_cast,  // T is std::any and P asks for what it holds: pass a view of the held value
   convert,   // construct P's value type from const T&
+  optional,  // P is std::optional<U> (not T): U from const T&, or nullopt for no value
 };
 
 template <class P, class T>
@@ -101,6 +102,8 @@ constexpr Feed feed_mode() {
   using D = std::remove_cvref_t<P>;
   if constexpr (std::is_same_v<D, T>) {
     return std::is_rvalue_reference_v<P> ? Feed::convert : Feed::direct;
+  } else if constexpr (is_optional_v<D> && !std::is_same_v<T, std::any>) {
+    return Feed::optional;
   } else if constexpr (std::is_same_v<T, std::any>) {
     return Feed::any_cast;
   } else {
@@ -120,9 +123,24 @@ constexpr bool feedable() {
     return true;
   } else if constexpr (feed_mode<P, T>() == Feed::any_cast) {
     return std::is_copy_constructible_v<D>;
+  } else if constexpr (feed_mode<P, T>() == Feed::optional) {
+    return std::is_constructible_v<typename D::value_type, const T&> &&
+           std::is_move_constructible_v<D>;
   } else {
     return std::is_constructible_v<D, const T&> && std::is_move_constructible_v<D>;
   }
+}
+
+// A task with a trigger rule is fed a null value for a dependency that did not succeed;
+// only a std::optional parameter can take that.
+[[noreturn]] inline void throw_no_value_error(const Context& ctx, std::size_t position,
+                                              std::string expected) {
+  std::string message = fmt::format(
+      "task '{}': the dependency at position {} did not succeed, so it fed no value, but the "
+      "parameter expects {} (take std::optional or std::span<const T> to run after failures)",
+      ctx.name(), position, expected);
+  throw TypeError(std::move(message), std::string(ctx.name()), position, std::move(expected),
+                  "no value");
 }
 
 [[noreturn]] inline void throw_type_error(const Context& ctx, std::size_t position,
@@ -139,10 +157,15 @@ constexpr bool feedable() {
 template <class P, class T, Feed Mode = feed_mode<P, T>()>
 class Arg;
 
+// Each Arg takes the fed value, or null for a dependency that did not succeed (fed only to
+// tasks with a trigger rule).
 template <class P, class T>
 class Arg<P, T, Feed::direct> {
  public:
-  Arg(const T* value, const Context&, std::size_t) noexcept : value_(value) {}
+  Arg(const T* value, const Context& ctx, std::size_t position) : value_(value) {
+    if (value == nullptr) [[unlikely]]
+      throw_no_value_error(ctx, position, type_name<T>());
+  }
   const T& get() const noexcept { return *value_; }
 
  private:
@@ -154,7 +177,9 @@ class Arg<P, T, Feed::any_cast> {
   using D = std::remove_cvref_t<P>;
 
  public:
-  Arg(const T* value, const Context& ctx, std::size_t position) : value_(std::any_cast<D>(value)) {
+  Arg(const T* value, const Context& ctx, std::size_t position)
+      : value_(value != nullptr ? std::any_cast<D>(value) : nullptr) {
+    if (value == nullptr) throw_no_value_error(ctx, position, type_name<D>());
     if (value_ == nullptr) throw_type_error(ctx, position, type_name<D>(), *value);
   }
   decltype(auto) get() const {
@@ -174,7 +199,33 @@ class Arg<P, T, Feed::convert> {
   using D = std::remove_cvref_t<P>;
 
  public:
-  Arg(const T* value, const Context&, std::size_t) : value_(*value) {}
+  Arg(const T* value, const Context& ctx, std::size_t position)
+      : value_(checked(value, ctx, position)) {}
+  decltype(auto) get() {
+    if constexpr (std::is_lvalue_reference_v<P>) {
+      return static_cast<const D&>(value_);
+    } else {
+      return static_cast<D&&>(value_);
+    }
+  }
+
+ private:
+  static const T& checked(const T* value, const Context& ctx, std::size_t position) {
+    if (value == nullptr) [[unlikely]]
+      throw_no_value_error(ctx, position, type_name<D>());
+    return *value;
+  }
+
+  D value_;
+};
+
+template <class P, class T>
+class Arg<P, T, Feed::optional> {
+  using D = std::remove_cvref_t<P>;
+
+ public:
+  Arg(const T* value, const Context&, std::size_t)
+      : value_(value != nullptr ? D(std::in_place, *value) : D()) {}
   decltype(auto) get() {
     if constexpr (std::is_lvalue_reference_v<P>) {
       return static_cast<const D&>(value_);
@@ -314,7 +365,9 @@ struct TaskCall {
     } else if constexpr (shape::is_span) {
       std::vector<T> values;
       values.reserve(args.size());
-      for (const T* value : args) values.push_back(*value);
+      for (const T* value : args) {
+        if (value != nullptr) values.push_back(*value);  // null: a dependency that failed
+      }
       call_and_store(fn, out, ctx, std::span<const T>(values));
     } else {
       invoke_positional(fn, ctx, args, out,
@@ -330,7 +383,9 @@ struct TaskCall {
     if constexpr (!std::is_reference_v<P>) {
       return true;
     } else {
-      return std::is_lvalue_reference_v<P> && feed_mode<P, T>() != Feed::convert;
+      // A converted or optional value lives in the held arguments, which die after the call.
+      return std::is_lvalue_reference_v<P> && feed_mode<P, T>() != Feed::convert &&
+             feed_mode<P, T>() != Feed::optional;
     }
   }
   template <class... P>
@@ -424,7 +479,9 @@ struct TaskCall {
     try {
       std::vector<T> values;
       values.reserve(args.size());
-      for (const T* value : args) values.push_back(*value);
+      for (const T* value : args) {
+        if (value != nullptr) values.push_back(*value);  // null: a dependency that failed
+      }
       auto task = call_coroutine(fn, ctx, std::span<const T>(values));
       if constexpr (std::is_void_v<typename decltype(task)::value_type>) {
         co_await std::move(task);

@@ -488,6 +488,14 @@ void BasicLogObserver<U>::on_event(const TaskEvent& event) {
     detail::append_text(line, " raised: ");
     detail::append_escaped(line, detail::describe_exception(event.error));
     line.push_back('\n');
+  } else if (event.kind == EventKind::started && event.trigger.is_special()) {
+    // Why a task starts although a dependency failed, or before every one ended.
+    begin_line(line, event.time, event.graph, level, event.worker);
+    detail::append_text(line, "task ");
+    detail::append_escaped(line, event.task);
+    detail::append_text(line, " runs on its trigger ");
+    detail::append_text(line, to_string(event.trigger));
+    line.push_back('\n');
   }
   write(line);
 }
