@@ -742,37 +742,96 @@ TEMPLATE_TEST_CASE("a stop request cancels rule tasks; the next run completes th
   auto executor = make_executor<TestType>(1);
   std::stop_source stop;
   TriggerFeeds feeds;
-  auto g = create_graph<int>(
-      {{"first",
-        [&stop] {
-          stop.request_stop();
-          return 1;
-        }},
-       {"second", fb},
-       {"rule", trigger_span_task(feeds, "rule")},
-       {"either",
-        [&feeds](std::optional<int> a, std::optional<int> b) {
-          feeds.record("either", {a, b});
-          return 0;
-        }}},
-      {{"first", {}}, {"second", {"first"}}, {"rule", {"first"}}, {"either", {"first", "second"}}},
-      {.triggers = {{"rule", Trigger::all_done()}, {"either", Trigger::n_done(1)}}});
+  auto g = create_graph<int>({{"first",
+                               [&stop] {
+                                 stop.request_stop();
+                                 return 1;
+                               }},
+                              {"second", fb},
+                              {"rule", trigger_span_task(feeds, "rule")},
+                              {"both", trigger_span_task(feeds, "both")},
+                              {"either",
+                               [&feeds](std::optional<int> a, std::optional<int> b) {
+                                 feeds.record("either", {a, b});
+                                 return 0;
+                               }}},
+                             {{"first", {}},
+                              {"second", {"first"}},
+                              {"rule", {"first"}},
+                              {"both", {"first", "second"}},
+                              {"either", {"first", "second"}}},
+                             {.triggers = {{"rule", Trigger::all_done()},
+                                           {"both", Trigger::n_done(2)},
+                                           {"either", Trigger::n_done(1)}}});
   const RunSummary summary = executor.run(g, {.stop_token = stop.get_token()});
-  check_trigger_summary(summary, 1, 0, 0, 3);
-  for (const char* task : {"second", "rule", "either"}) {
+  check_trigger_summary(summary, 1, 0, 0, 4);
+  // both had counted one of its two dependencies when the run stopped: the next run counts
+  // again from what the dependencies did.
+  for (const char* task : {"second", "rule", "both", "either"}) {
     CAPTURE(task);
     CHECK(g.status(task) == TaskStatus::cancelled);
   }
   CHECK(feeds.calls("rule") == 0);
   CHECK(feeds.calls("either") == 0);
 
-  check_trigger_summary(executor.run(g, {}), 3, 0, 0);
+  check_trigger_summary(executor.run(g, {}), 4, 0, 0);
   CHECK(feeds.span_of("rule") == std::vector<int>{1});
+  CHECK(feeds.span_of("both") == std::vector<int>{1, 11});
   const std::vector<std::optional<int>> either = feeds.optionals_of("either");
   REQUIRE(either.size() == 2);
   CHECK(either[0] == 1);
   // second may or may not have ended when either started (n_done(1) held at once).
   CHECK((either[1] == std::nullopt || either[1] == 11));
+}
+
+TEMPLATE_TEST_CASE("a rule task met while its concurrency group is full waits for room",
+                   "[conformance][trigger]", TASKMAP_CONFORMANCE_EXECUTORS) {
+  auto executor = make_executor<TestType>(trigger_gate_workers<TestType>());
+  TriggerGate gate;
+  TriggerFeeds feeds;
+  std::atomic<int> in_group{0};
+  std::atomic<int> most_in_group{0};
+  std::atomic<bool> released{false};
+  auto enter = [&] {
+    const int now = ++in_group;
+    int seen = most_in_group.load();
+    while (now > seen && !most_in_group.compare_exchange_weak(seen, now)) {
+    }
+  };
+  // On the pools the failure usually meets the rule of `rule` while `member` holds the
+  // group's only place (member waits at the gate until opener runs); whichever order the
+  // executor picks, the group never holds two tasks.
+  auto g = create_graph<int>(
+      {{"boom", fd},
+       {"member",
+        [&] {
+          enter();
+          released = gate.wait();
+          --in_group;
+          return 1;
+        }},
+       {"opener",
+        [&](std::span<const int>) {
+          gate.open();
+          return 0;
+        }},
+       {"rule",
+        [&](std::span<const int> values) {
+          enter();
+          feeds.record("rule", values);
+          --in_group;
+          return 2;
+        }}},
+      {{"boom", {}}, {"member", {}}, {"opener", {"boom"}}, {"rule", {"boom"}}},
+      {.priority = {{"boom", 10}, {"opener", 5}},
+       .groups = {{"one_at_a_time", {.tasks = {"member", "rule"}}}},
+       .triggers = {{"opener", Trigger::all_done()}, {"rule", Trigger::all_done()}}});
+  const RunSummary summary = executor.run(g, {});
+  CHECK(released);
+  CHECK(most_in_group == 1);
+  CHECK(g.status("rule") == TaskStatus::done);
+  CHECK(feeds.span_of("rule").empty());
+  check_trigger_summary(summary, 3, 1, 0);
 }
 
 TEMPLATE_TEST_CASE("observers see each task's rule and the TriggerUnmet of a skipped one",
