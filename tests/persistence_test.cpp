@@ -624,3 +624,62 @@ TEMPLATE_TEST_CASE("a store that cannot be read: the run ends for its observers 
   CHECK(read_file(log.path()).find("finished run") != std::string::npos);
   CHECK(g.status("a") == TaskStatus::pending);
 }
+
+TEMPLATE_TEST_CASE("trigger rules with a store: only an all_done task fed by successes is recorded",
+                   "[persistence][trigger]", TASKMAP_TEST_EXECUTORS) {
+  auto executor = make_executor<TestType>();
+  TempDir dir;
+  const std::string made = (dir / "made.txt").string();
+  MemoryStore store;
+  std::atomic<int> report_calls{0};
+  std::atomic<int> quorum_calls{0};
+  // `a` returns 5 but fails in its first run: its declared target is not written.
+  auto make = [&](bool write_target) {
+    return create_graph<int>(
+        {{"a",
+          [&, write_target] {
+            if (write_target) write_file(made, "a");
+            return 5;
+          }},
+         {"b", [] { return 2; }},
+         {"report",
+          [&](std::optional<int> a, std::optional<int> b) {
+            ++report_calls;
+            return a.value_or(-100) + b.value_or(-100);
+          }},
+         {"quorum",
+          [&](std::span<const int> values) {
+            ++quorum_calls;
+            return static_cast<int>(values.size());
+          }}},
+        {{"a", {}}, {"b", {}}, {"report", {"a", "b"}}, {"quorum", {"a", "b"}}},
+        {.persistence = {{"a", {.targets = {made}}}},
+         .triggers = {{"report", Trigger::all_done()}, {"quorum", Trigger::n_success(1)}}});
+  };
+  auto g1 = make(false);
+  const RunSummary first = executor.run(g1, {.store = &store});
+  CHECK(g1.status("a") == TaskStatus::failed);
+  CHECK(g1.result("report") == -98);  // a fed nothing though its function returned 5
+  CHECK(first.succeeded == 3);
+  CHECK(report_calls == 1);
+  // The target is there now: a succeeds with 5, and report must run again, not take -98.
+  auto g2 = make(true);
+  CHECK(explain(g2, store, "report") == "dependency a will run (no record)");
+  const RunSummary second = executor.run(g2, {.store = &store});
+  CHECK(g2.result("report") == 7);
+  CHECK(report_calls == 2);
+  CHECK(second.up_to_date == 1);  // b
+  // Every dependency succeeded: report is recorded and reused like any task; an n_* task,
+  // fed whatever ended first, always runs.
+  auto g3 = make(true);
+  CHECK(explain(g3, store, "report") == "up to date");
+  CHECK(explain(g3, store, "quorum") ==
+        "its trigger n_success(1) runs it on whichever dependencies end first: never taken from "
+        "a record");
+  const RunSummary third = executor.run(g3, {.store = &store});
+  CHECK(third.up_to_date == 3);
+  CHECK(third.succeeded == 1);
+  CHECK(report_calls == 2);
+  CHECK(quorum_calls == 3);
+  CHECK(g3.result("report") == 7);
+}

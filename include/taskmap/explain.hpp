@@ -83,6 +83,10 @@ template <class T>
             to_string(g.triggers[id]));
         continue;
       }
+      if (ended.ended > ended.succeeded && detail::unrecordable_rule(g, id) == nullptr) {
+        runs[id] = "its trigger " + to_string(g.triggers[id]) + detail::kFedAfterFailure;
+        continue;
+      }
     }
     for (const std::uint32_t dep : g.deps_of(id)) {
       const TaskStatus dep_status = g.status[dep];

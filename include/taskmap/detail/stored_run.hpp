@@ -87,10 +87,9 @@ FedValue fed_value(const GraphState<T>& g, const Store& store, TaskId task) {
   }
 }
 
-/// Why a task with a trigger rule can be neither taken from a record nor recorded, or null:
-/// an n_success or n_done task may start before every dependency ended, so what it is fed
-/// depends on timing; a task fed no value for a dependency that did not succeed would, from
-/// its record, look fed by one that succeeded without a value. Such tasks always run.
+/// Why a task with a trigger rule is never taken from a record nor recorded, or null: an
+/// n_success or n_done task may start before every dependency ended, so what it is fed
+/// depends on timing.
 template <class T>
 const char* unrecordable_rule(const GraphState<T>& g, TaskId task) noexcept {
   if (!g.has_rule(task)) return nullptr;
@@ -98,13 +97,24 @@ const char* unrecordable_rule(const GraphState<T>& g, TaskId task) noexcept {
   if (kind == Trigger::Kind::n_success || kind == Trigger::Kind::n_done) {
     return " runs it on whichever dependencies end first: never taken from a record";
   }
-  // all_done: every dependency ended before the task was queued.
-  for (const std::uint32_t dep : g.deps_of(task)) {
-    if (g.status[dep] != TaskStatus::done) {
-      return " ran it after a dependency that did not succeed: never taken from a record";
-    }
-  }
   return nullptr;
+}
+
+/// The reason given for a task with a trigger rule that runs after a dependency that did not
+/// succeed: its record could not tell that dependency from one that returned no value, so
+/// it is neither taken from a record nor recorded.
+inline constexpr const char* kFedAfterFailure =
+    " runs it after a dependency that did not succeed: never taken from a record";
+
+/// True when `task` (with a rule, about to start or just ended) was fed no value for a
+/// dependency that did not succeed. Its dependencies all ended before it was queued.
+template <class T>
+bool fed_after_failure(const GraphState<T>& g, TaskId task) noexcept {
+  if (!g.has_rule(task)) return false;
+  for (const std::uint32_t dep : g.deps_of(task)) {
+    if (g.status[dep] != TaskStatus::done) return true;
+  }
+  return false;
 }
 
 /// The one rule of whether `task` may be taken from its record instead of running: it is
@@ -173,6 +183,7 @@ class StoredRun {
   /// that cannot tell (it throws) lets the task run, and its error is kept for the end of
   /// the run (error()).
   bool reuse(TaskId task, FactsBuffer& buffer) {
+    if (unrecordable_rule(g_, task) == nullptr && fed_after_failure(g_, task)) return false;
     std::optional<T> value;
     try {
       if (judge(g_, store_, task, values_, buffer, value)) return false;
@@ -220,7 +231,7 @@ class StoredRun {
     }
     const Persistence& declared = FactsBuffer::declared_of(g_, task);
     if (!recordable || declared.transient || unrecordable_rule(g_, task) != nullptr ||
-        !buffer.fill(g_, task, values_)) {
+        fed_after_failure(g_, task) || !buffer.fill(g_, task, values_)) {
       // Not recorded, but its targets are checked all the same.
       TaskFacts facts;
       facts.name = g_.names[task];
