@@ -371,3 +371,15 @@ TEST_CASE("any task name is a distinct, valid DOT node", "[dot]") {
     CHECK(count_of(r.svg, "bad \xEF\xBF\xBD") == 2);
   }
 }
+
+TEST_CASE("to_dot writes a trigger rule under the task's name", "[dot][trigger]") {
+  auto g = create_graph<int>(
+      {{"a", fa},
+       {"b", fa},
+       {"quorum", [](std::span<const int> v) { return static_cast<int>(v.size()); }}},
+      {{"a", {}}, {"b", {}}, {"quorum", {"a", "b"}}},
+      {.triggers = {{"quorum", Trigger::n_success(1)}}});
+  const std::string dot = to_dot(g);
+  CHECK(dot.find("\"quorum\" [label=\"quorum\\ntrigger: n_success(1)\"") != std::string::npos);
+  CHECK(dot.find("\"a\" [label=\"a\",") != std::string::npos);  // no rule: the name alone
+}

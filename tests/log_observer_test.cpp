@@ -15,6 +15,7 @@
 #include <random>
 #include <regex>
 #include <set>
+#include <span>
 #include <stdexcept>
 #include <stop_token>
 #include <string>
@@ -805,4 +806,29 @@ TEMPLATE_TEST_CASE("a log that cannot be written ends the run with an Error nami
         {.observers = {std::make_shared<LogObserver>(full, LogOptions{.level = LogLevel::error})}});
   });
   CHECK(at_event.find("cannot write to log file '/dev/full'") != std::string::npos);
+}
+
+TEST_CASE("the log says which rule starts a task with a trigger rule, and in_progress reads on",
+          "[log][trigger]") {
+  TempPath log("taskmap-trigger");
+  auto g = create_graph<int>(
+      {{"a", fa},
+       {"d", fd},
+       {"report", [](std::span<const int> values) { return static_cast<int>(values.size()); }}},
+      {{"a", {}}, {"d", {}}, {"report", {"a", "d"}}},
+      {.name = "rules", .triggers = {{"report", Trigger::all_done()}}});
+  run(g, {.observers = {log_to(log)}});
+  REQUIRE(g.result("report") == 1);
+  const std::vector<std::string> got = messages(log.path());
+  const auto starting = std::find(got.begin(), got.end(), "starting task report");
+  REQUIRE(starting != got.end());
+  REQUIRE(starting + 1 != got.end());
+  CHECK(*(starting + 1) == "task report runs on its trigger all_done");
+  // Tasks without a rule get no such line.
+  CHECK(std::count_if(got.begin(), got.end(), [](const std::string& m) {
+          return m.find("runs on its trigger") != std::string::npos;
+        }) == 1);
+  const InProgress state = in_progress_before_end(log.path());
+  CHECK(state.in_progress.empty());
+  CHECK(state.queued.empty());
 }
