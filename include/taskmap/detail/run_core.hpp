@@ -307,7 +307,8 @@ class RunCore {
       for (const TaskId child : g_.children_of(task)) {
         if constexpr (kSpecial) {
           if (g_.has_rule(child)) {
-            if (count_for_rule(child, true)) {
+            // A success never makes a rule unmet.
+            if (tally_.count<kMany>(g_, child, true) == RuleTurn::met) {
               ++ready;
               queue.push(child);
               emit(EventKind::queued, child, worker);
@@ -378,13 +379,6 @@ class RunCore {
 
   [[nodiscard]] bool reused(TaskId task) const noexcept {
     return stored_ != nullptr && stored_->reused(task);
-  }
-
-  // A dependency of `child`, which has a trigger rule, succeeded: true when that meets its
-  // rule (success never makes a rule unmet).
-  bool count_for_rule(TaskId child, bool succeeded) noexcept {
-    const auto total = static_cast<std::uint32_t>(g_.deps_of(child).size());
-    return tally_.count<kMany>(child, g_.triggers[child], total, succeeded) == RuleTurn::met;
   }
 
   // The values fed to `task` in a run with groups, a store or rules: a task with a rule is

@@ -100,8 +100,7 @@ void skip_dependents(GraphState<T>& graph, TaskId root, const std::exception_ptr
     const std::exception_ptr why = task == root ? error : graph.errors[task];
     for (const TaskId child : graph.children_of(task)) {
       if (graph.has_rule(child)) [[unlikely]] {
-        const auto total = static_cast<std::uint32_t>(graph.deps_of(child).size());
-        const RuleTurn turn = tally.count<kConcurrent>(child, graph.triggers[child], total, false);
+        const RuleTurn turn = tally.count<kConcurrent>(graph, child, false);
         if (turn == RuleTurn::met) {
           on_met(child);
         } else if (turn == RuleTurn::unmet) {
@@ -141,16 +140,7 @@ std::size_t prepare_run(GraphState<T>& graph, std::uint32_t* waiting, TaskId* re
     }
     if (rules && graph.triggers[task].is_special()) [[unlikely]] {
       waiting[task] = kNotWaiting;
-      std::uint32_t ended = 0;
-      std::uint32_t succeeded = 0;
-      for (const std::uint32_t dep : graph.deps_of(task)) {
-        const TaskStatus dep_status = graph.status[dep];
-        ended += dep_status == TaskStatus::done || dep_status == TaskStatus::failed ||
-                 dep_status == TaskStatus::skipped;
-        succeeded += dep_status == TaskStatus::done;
-      }
-      const auto total = static_cast<std::uint32_t>(graph.deps_of(task).size());
-      const RuleTurn turn = tally.start(task, graph.triggers[task], total, ended, succeeded);
+      const RuleTurn turn = tally.start(graph, task);
       if (turn == RuleTurn::met) {
         ready[ready_count++] = task;
       } else if (turn == RuleTurn::unmet) {

@@ -207,13 +207,11 @@ class Arg<P, T, Feed::any_cast> {
   const D* value_;
 };
 
-template <class P, class T>
-class Arg<P, T, Feed::convert> {
-  using D = std::remove_cvref_t<P>;
-
+// An argument the call gets its own copy of (converted, or an optional): passed as const D&
+// or as D&&, whichever the parameter takes.
+template <class P>
+class OwnedArg {
  public:
-  Arg(const T* value, const Context& ctx, std::size_t position)
-      : value_(checked(value, ctx, position)) {}
   decltype(auto) get() {
     if constexpr (std::is_lvalue_reference_v<P>) {
       return static_cast<const D&>(value_);
@@ -222,18 +220,31 @@ class Arg<P, T, Feed::convert> {
     }
   }
 
- private:
-  static const T& checked(const T* value, const Context& ctx, std::size_t position) {
-    if (value == nullptr) [[unlikely]]
-      throw_no_value_error<D>(ctx, position);
-    return *value;
-  }
+ protected:
+  using D = std::remove_cvref_t<P>;
+  OwnedArg() = default;
+  template <class V>
+  explicit OwnedArg(const V& value) : value_(value) {}
 
   D value_;
 };
 
 template <class P, class T>
-class Arg<P, T, Feed::optional> {
+class Arg<P, T, Feed::convert> : public OwnedArg<P> {
+ public:
+  Arg(const T* value, const Context& ctx, std::size_t position)
+      : OwnedArg<P>(checked(value, ctx, position)) {}
+
+ private:
+  static const T& checked(const T* value, const Context& ctx, std::size_t position) {
+    if (value == nullptr) [[unlikely]]
+      throw_no_value_error<std::remove_cvref_t<P>>(ctx, position);
+    return *value;
+  }
+};
+
+template <class P, class T>
+class Arg<P, T, Feed::optional> : public OwnedArg<P> {
   using D = std::remove_cvref_t<P>;
 
  public:
@@ -242,28 +253,18 @@ class Arg<P, T, Feed::optional> {
     if constexpr (std::is_same_v<T, std::any>) {
       // What the value holds: the optional itself, or its value type.
       if (const D* whole = std::any_cast<D>(value)) {
-        value_ = *whole;
+        this->value_ = *whole;
       } else if (const auto* inner = std::any_cast<typename D::value_type>(value)) {
-        value_.emplace(*inner);
+        this->value_.emplace(*inner);
       } else {
         throw_type_error(ctx, position, type_name<D>(), *value);
       }
     } else {
       static_cast<void>(ctx);
       static_cast<void>(position);
-      value_.emplace(*value);
+      this->value_.emplace(*value);
     }
   }
-  decltype(auto) get() {
-    if constexpr (std::is_lvalue_reference_v<P>) {
-      return static_cast<const D&>(value_);
-    } else {
-      return static_cast<D&&>(value_);
-    }
-  }
-
- private:
-  D value_;
 };
 
 template <class Params>

@@ -60,11 +60,13 @@ class TriggerTally {
 
   /// Sets `task`'s counts from the dependencies that ended before the run (one thread, before
   /// the run's tasks start); returns met or unmet when they already decide its rule.
-  RuleTurn start(TaskId task, Trigger rule, std::uint32_t total, std::uint32_t ended,
-                 std::uint32_t succeeded) noexcept {
-    words_[task] = pack(ended, succeeded);
-    if (met(rule, total, ended, succeeded)) return RuleTurn::met;
-    if (unmet(rule, total, ended, succeeded)) return RuleTurn::unmet;
+  template <class T>
+  RuleTurn start(const GraphState<T>& g, TaskId task) noexcept {
+    const EndedDependencies now = ended_dependencies(g, task);
+    words_[task] = pack(now.ended, now.succeeded);
+    const Trigger rule = g.triggers[task];
+    if (met(rule, now.total, now.ended, now.succeeded)) return RuleTurn::met;
+    if (unmet(rule, now.total, now.ended, now.succeeded)) return RuleTurn::unmet;
     return RuleTurn::none;
   }
 
@@ -72,8 +74,10 @@ class TriggerTally {
   void decided(TaskId task) noexcept { words_[task] = pack(kAll, kAll); }
 
   /// One dependency of `task` ended, successfully or not.
-  template <bool kConcurrent>
-  RuleTurn count(TaskId task, Trigger rule, std::uint32_t total, bool succeeded) noexcept {
+  template <bool kConcurrent, class T>
+  RuleTurn count(const GraphState<T>& g, TaskId task, bool succeeded) noexcept {
+    const Trigger rule = g.triggers[task];
+    const auto total = static_cast<std::uint32_t>(g.deps_of(task).size());
     const std::uint64_t add = succeeded ? kOne | (kOne << 32) : kOne;
     std::uint64_t before = 0;
     if constexpr (kConcurrent) {
