@@ -262,17 +262,22 @@ void write_sorted_by_key_bytes(ByteWriter& out, const C& container) {
   }
 }
 
+// The fewest bytes one entry of a map (key K, value V) or set (V void) can take: bounds
+// the entry count a reader accepts before allocating.
+template <class K, class V>
+constexpr std::size_t min_entry_size() {
+  if constexpr (std::is_void_v<V>) {
+    return min_encoded_size<K>();
+  } else {
+    return min_encoded_size<K>() + min_encoded_size<V>();
+  }
+}
+
 // Decodes the entries of an unordered container written by write_sorted_by_key_bytes:
 // keys strictly increasing by their bytes, none equal to another.
 template <class C, class K, class V>
 C read_sorted_by_key_bytes(ByteReader& in) {
-  constexpr std::size_t each = min_encoded_size<K>() + [] {
-    if constexpr (std::is_void_v<V>) {
-      return std::size_t{0};
-    } else {
-      return min_encoded_size<V>();
-    }
-  }();
+  constexpr std::size_t each = min_entry_size<K, V>();
   const std::size_t count = in.read_size(each);
   C out;
   out.reserve(reserve_for<typename C::value_type>(count, in.remaining()));
@@ -308,13 +313,7 @@ const K& key_of(const K& element) {
 
 template <class C, class K, class V>
 C read_in_key_order(ByteReader& in) {
-  constexpr std::size_t each = min_encoded_size<K>() + [] {
-    if constexpr (std::is_void_v<V>) {
-      return std::size_t{0};
-    } else {
-      return min_encoded_size<V>();
-    }
-  }();
+  constexpr std::size_t each = min_entry_size<K, V>();
   const std::size_t count = in.read_size(each);
   C out;
   for (std::size_t i = 0; i < count; ++i) {

@@ -1,6 +1,6 @@
 #pragma once
-// POSIX file descriptors for the directory store: an owner that closes, and the calls that
-// must be retried after EINTR or continued after a short write.
+// POSIX file descriptors for the directory store and the log file: an owner that closes, and the
+// calls that must be retried after EINTR or continued after a short write.
 
 #include <cerrno>
 #include <cstddef>

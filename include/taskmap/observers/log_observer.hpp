@@ -44,6 +44,8 @@
 #if TASKMAP_DETAIL_POSIX_LOG
 #include <fcntl.h>
 #include <unistd.h>
+
+#include "taskmap/detail/file_descriptor.hpp"
 #endif
 
 namespace taskmap {
@@ -212,16 +214,7 @@ LogFile<U>::~LogFile() {
 
 template <class U>
 int LogFile<U>::write(std::string_view data) noexcept {
-  while (!data.empty()) {
-    const ::ssize_t written = ::write(fd_, data.data(), data.size());
-    if (written < 0) {
-      if (errno == EINTR) continue;
-      return errno;
-    }
-    if (written == 0) return EIO;  // no progress and no error: do not spin
-    data.remove_prefix(static_cast<std::size_t>(written));
-  }
-  return 0;
+  return detail::write_all(fd_, data);
 }
 
 #else
