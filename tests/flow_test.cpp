@@ -60,6 +60,11 @@ static_assert(!FlowAddable<decltype(flow_double), int, std::vector<IntNode>>);
 constexpr auto flow_generic_pair = [](const auto& x, const auto& y) { return x + y; };
 static_assert(FlowAddable<decltype(flow_generic_pair), int, IntNode, IntNode>);
 static_assert(!FlowAddable<decltype(flow_generic_pair), int, IntNode>);
+// A TaskFn has erased its parameters: any number of handles, checked when it runs.
+static_assert(FlowAddable<TaskFn<int>, int>);
+static_assert(FlowAddable<TaskFn<int>, int, IntNode, IntNode>);
+static_assert(FlowAddable<const TaskFn<int>&, int, std::vector<IntNode>>);
+static_assert(std::is_same_v<detail::flow_value_t<TaskFn<std::any>, std::any>, std::any>);
 // Only handles follow the callable; a handle of a Flow of another value type is refused.
 static_assert(!FlowAddable<decltype(flow_double), int, int>);
 static_assert(!FlowAddable<decltype(flow_double), int, std::string>);
@@ -78,8 +83,8 @@ static_assert(FlowAddable<int (*)(const std::any&), std::any, FlowNode<int>>);
 static_assert(FlowAddable<int (*)(long), std::any, AnyNode>);  // erased: checked at run time
 // The handle's value type is what the std::any will hold.
 static_assert(std::is_same_v<detail::flow_value_t<int (*)(), std::any>, int>);
-static_assert(std::is_same_v<detail::flow_value_t<std::optional<std::string> (*)(), std::any>,
-                             std::string>);
+static_assert(
+    std::is_same_v<detail::flow_value_t<std::optional<std::string> (*)(), std::any>, std::string>);
 static_assert(std::is_same_v<detail::flow_value_t<Task<double> (*)(), std::any>, double>);
 static_assert(std::is_same_v<detail::flow_value_t<void (*)(), std::any>, void>);
 static_assert(std::is_same_v<detail::flow_value_t<std::any (*)(), std::any>, std::any>);
@@ -189,8 +194,7 @@ TEST_CASE("Flow: a leading Context& is not fed by a handle", "[flow]") {
   Flow<int> f;
   const auto a = f.add(flow_load);
   const auto named = f.add(
-      "named",
-      [](Context& ctx, int x) { return x + static_cast<int>(ctx.name().size()); }, a);
+      "named", [](Context& ctx, int x) { return x + static_cast<int>(ctx.name().size()); }, a);
   auto g = f.build();
   SequentialExecutor().run(g, {});
   CHECK(g.result(named.name()) == 10);
@@ -219,12 +223,12 @@ TEST_CASE("Flow<std::any>: handles carry their task's value type", "[flow]") {
   const FlowNode<std::string> maybe =
       f.add([]() -> std::optional<std::string> { return std::nullopt; });
   const FlowNode<void> nothing = f.add([] {});
-  const auto report = f.add(
-      [](int n, const std::string& s) { return s + " " + std::to_string(n); }, length, text);
+  const auto report =
+      f.add([](int n, const std::string& s) { return s + " " + std::to_string(n); }, length, text);
   // A task that returns no value (or nullopt) feeds nothing: the span gets one value.
-  const auto fed = f.add(
-      [](std::span<const std::any> values) { return static_cast<int>(values.size()); }, maybe,
-      nothing, text);
+  const auto fed =
+      f.add([](std::span<const std::any> values) { return static_cast<int>(values.size()); }, maybe,
+            nothing, text);
   static_assert(std::is_same_v<std::remove_cvref_t<decltype(report)>, FlowNode<std::string>>);
   // Erased handles feed any parameter; a wrong type is then a TypeError when the task runs.
   const std::vector<AnyNode> mixed{text, length};
@@ -239,6 +243,24 @@ TEST_CASE("Flow<std::any>: handles carry their task's value type", "[flow]") {
   CHECK(std::any_cast<int>(g.result(count.name())) == 2);
   CHECK(g.failed() == NameList{wrong.name()});
   CHECK_THROWS_AS(std::rethrow_exception(g.error(wrong.name())), TypeError);
+}
+
+TEST_CASE("Flow: a TaskFn is checked when it runs; an empty function throws at once", "[flow]") {
+  Flow<int> f;
+  const auto a = f.add(flow_load);
+  const TaskFn<int> erased = flow_double;
+  const auto fits = f.add(erased, a);
+  const auto too_many = f.add(erased, a, a);
+  CHECK_THROWS_AS(f.add("empty", TaskFn<int>{}, a), MissingFunctionError);
+  int (*null_function)() = nullptr;
+  CHECK_THROWS_WITH(f.add("null", null_function),
+                    Catch::Contains("task 'null' was given an empty function"));
+  CHECK(f.size() == 3);
+  auto g = f.build();
+  SequentialExecutor().run(g, {});
+  CHECK(g.result(fits.name()) == 10);
+  CHECK(g.failed() == NameList{too_many.name()});
+  CHECK_THROWS_AS(std::rethrow_exception(g.error(too_many.name())), ArityError);
 }
 
 TEST_CASE("Flow: a name given twice throws DuplicateTaskError and changes nothing", "[flow]") {
@@ -264,8 +286,7 @@ TEST_CASE("Flow: a name given twice throws DuplicateTaskError and changes nothin
   CHECK(f.build().size() == 3);
 }
 
-TEST_CASE("Flow: a handle of another Flow or an empty one throws, naming both tasks",
-          "[flow]") {
+TEST_CASE("Flow: a handle of another Flow or an empty one throws, naming both tasks", "[flow]") {
   Flow<int> first;
   Flow<int> second;
   const auto theirs = first.add("theirs", flow_load);
@@ -335,8 +356,8 @@ TEMPLATE_TEST_CASE("Flow: per-task options are GraphOptions under the handles' n
 // python-taskgraph's README: a generator yields inputs, each feeds a computation that runs in
 // parallel with the others, and the results are gathered as a list in the order yielded --
 // even when later computations finish first.
-TEMPLATE_TEST_CASE("Flow: python-taskgraph's generator fan-out gathers in yield order",
-                   "[flow]", TASKMAP_TEST_EXECUTORS) {
+TEMPLATE_TEST_CASE("Flow: python-taskgraph's generator fan-out gathers in yield order", "[flow]",
+                   TASKMAP_TEST_EXECUTORS) {
   auto executor = make_executor<TestType>(4);
   constexpr int kItems = 8;
   auto next = [n = 0]() mutable -> std::optional<int> {  // the generator: nullopt ends it

@@ -108,23 +108,25 @@ class Flow {
   /// Appends a task named by the prefix and its position, fed by `deps`' tasks in order (or,
   /// for a std::span<const T> parameter, by any number of handles, or one range of them).
   /// A mismatch of handles and parameters is a compile error (see FlowAddable).
+  /// A TaskFn<T> takes any number of handles, checked when it runs (ArityError, TypeError).
   /// Throws: DuplicateTaskError when the generated name was given to an earlier task;
-  /// MissingDependencyError for a handle of another Flow or an empty one, naming both tasks.
+  /// MissingDependencyError for a handle of another Flow or an empty one, naming both tasks;
+  /// MissingFunctionError for an empty function (a null pointer, an empty TaskFn).
   /// The Flow is unchanged when it throws.
   template <class F, class... Handles>
   requires(!std::convertible_to<F, std::string_view>) auto add(F&& fn, const Handles&... deps)
       -> FlowNode<detail::flow_value_t<F, T>> {
-    return append(fmt::format("{}{}", prefix_, funcs_.size()), true, std::forward<F>(fn),
-                  deps...);
+    return append(fmt::format("{}{}", prefix_, funcs_.size()), true, std::forward<F>(fn), deps...);
   }
 
   /// Appends a task named `name`, fed by `deps`' tasks in order, as the other add.
   /// Throws: DuplicateTaskError when the Flow has a task of that name; MissingDependencyError
-  /// for a handle of another Flow or an empty one. The Flow is unchanged when it throws.
+  /// for a handle of another Flow or an empty one; MissingFunctionError for an empty
+  /// function. The Flow is unchanged when it throws.
   template <class F, class... Handles>
-  auto add(std::string name, F&& fn, const Handles&... deps)
+  auto add(std::string_view name, F&& fn, const Handles&... deps)
       -> FlowNode<detail::flow_value_t<F, T>> {
-    return append(std::move(name), false, std::forward<F>(fn), deps...);
+    return append(std::string(name), false, std::forward<F>(fn), deps...);
   }
 
   /// How many tasks the Flow has.
@@ -189,6 +191,10 @@ FlowNode<detail::flow_value_t<F, T>> Flow<T>::append(std::string name, bool gene
       (take(deps), ...);
     }
     TaskFn<T> task(std::forward<F>(fn));
+    if (!task) {  // a null function pointer, an empty std::function or TaskFn
+      throw MissingFunctionError(
+          fmt::format("taskmap::Flow: task '{}' was given an empty function", name), {name});
+    }
     // Reserved first, so that nothing below can throw between the insert and the appends.
     funcs_.reserve(funcs_.size() + 1);
     deps_.reserve(deps_.size() + 1);

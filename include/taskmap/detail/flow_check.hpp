@@ -14,6 +14,7 @@
 
 #include "taskmap/detail/task_call.hpp"
 #include "taskmap/task.hpp"
+#include "taskmap/task_fn.hpp"
 
 namespace taskmap {
 template <class R>
@@ -59,8 +60,15 @@ struct FlowValue {
   using type = typename decltype(pick())::type;
 };
 
+// A TaskFn<T> has erased its parameters and result: it takes any number of handles of any
+// type, and ArityError or TypeError tell a mismatch when it runs, as in a named graph.
 template <class F, class T>
-using flow_value_t = typename FlowValue<typename Shape<std::decay_t<F>, T>::result, T>::type;
+inline constexpr bool is_task_fn_v = std::is_same_v<std::decay_t<F>, TaskFn<T>>;
+
+template <class F, class T>
+using flow_value_t =
+    std::conditional_t<is_task_fn_v<F, T>, T,
+                       typename FlowValue<typename Shape<std::decay_t<F>, T>::result, T>::type>;
 
 template <class X>
 inline constexpr bool is_flow_node_v = false;
@@ -108,12 +116,11 @@ constexpr bool fits_no_value() {
 template <class P, class R, class T>
 constexpr bool fits_held_type() {
   using D = std::remove_cvref_t<P>;
-  if constexpr (!std::is_same_v<T, std::any> || std::is_same_v<R, std::any> ||
-                std::is_void_v<R> || std::is_same_v<D, std::any>) {
+  if constexpr (!std::is_same_v<T, std::any> || std::is_same_v<R, std::any> || std::is_void_v<R> ||
+                std::is_same_v<D, std::any>) {
     return true;
   } else if constexpr (is_optional_v<D>) {
-    return std::is_same_v<std::remove_cvref_t<typename D::value_type>, R> ||
-           std::is_same_v<D, R>;
+    return std::is_same_v<std::remove_cvref_t<typename D::value_type>, R> || std::is_same_v<D, R>;
   } else {
     return std::is_same_v<D, R>;
   }
@@ -135,17 +142,18 @@ requires(sizeof...(P) == sizeof...(R)) struct ParamsFit<std::tuple<P...>, T, R..
 template <class F, class T, class... H>
 struct FlowAdd {
   using shape = Shape<std::decay_t<F>, T>;
-  static constexpr bool callable = shape::valid;
+  static constexpr bool any_count = is_task_fn_v<F, T> || shape::is_span;
+  static constexpr bool callable = is_task_fn_v<F, T> || shape::valid;
   static constexpr bool is_range = sizeof...(H) == 1 && (FlowNodeRange<H> && ...);
   static constexpr bool handles = is_range || (is_flow_node_v<std::remove_cvref_t<H>> && ...);
   static constexpr bool same_type = handles && (value_of_graph<handle_value_t<H>, T>() && ...);
-  static constexpr bool range_to_span = !is_range || shape::is_span;
+  static constexpr bool range_to_span = !is_range || any_count;
   static constexpr bool count =
-      shape::is_span || std::tuple_size_v<typename shape::params> == sizeof...(H);
-  using fit = std::conditional_t<shape::is_span || is_range, ParamsFit<std::tuple<>, T>,
+      any_count || std::tuple_size_v<typename shape::params> == sizeof...(H);
+  using fit = std::conditional_t<any_count || is_range, ParamsFit<std::tuple<>, T>,
                                  ParamsFit<typename shape::params, T, handle_value_t<H>...>>;
-  static constexpr bool no_value = shape::is_span || fit::no_value;
-  static constexpr bool held_type = shape::is_span || fit::held_type;
+  static constexpr bool no_value = any_count || fit::no_value;
+  static constexpr bool held_type = any_count || fit::held_type;
   static constexpr bool ok =
       callable && handles && same_type && range_to_span && count && no_value && held_type;
 };
