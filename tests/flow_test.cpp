@@ -310,6 +310,15 @@ TEST_CASE("Flow: a handle of another Flow or an empty one throws, naming both ta
   CHECK(moved.add(flow_double, theirs).name() == "task1");
   CHECK_THROWS_AS(first.add(flow_double, theirs), MissingDependencyError);  // NOLINT: reused
   CHECK(first.size() == 0);
+
+  // Move assignment takes the prefix too; the target's own earlier handles become foreign.
+  Flow<int> steps("step");
+  const auto kept = steps.add(flow_load);
+  const auto dropped = second.add(flow_load);
+  second = std::move(steps);
+  CHECK(second.add(flow_double, kept).name() == "step1");
+  CHECK_THROWS_AS(second.add(flow_double, dropped), MissingDependencyError);
+  CHECK(second.build().tasks() == NameList{"step0", "step1"});
 }
 
 TEST_CASE("Flow: build is repeatable; a moved build empties the Flow", "[flow]") {

@@ -84,11 +84,11 @@ class Flow {
       : id_(detail::next_flow_id()), prefix_(std::move(prefix)) {}
   Flow(const Flow&) = delete;
   Flow& operator=(const Flow&) = delete;
-  /// Takes `other`'s tasks, and its handles with them; `other` is left empty, and handles from
-  /// before the move are foreign to it.
+  /// Takes `other`'s tasks and prefix, and its handles with them; `other` is left empty, with
+  /// the default prefix, and handles from before the move are foreign to it.
   Flow(Flow&& other) noexcept
       : id_(std::exchange(other.id_, detail::next_flow_id())),
-        prefix_(other.prefix_),
+        prefix_(std::exchange(other.prefix_, "task")),
         funcs_(std::exchange(other.funcs_, {})),
         deps_(std::exchange(other.deps_, {})),
         names_(std::exchange(other.names_, {})) {}
@@ -96,7 +96,7 @@ class Flow {
   Flow& operator=(Flow&& other) noexcept {
     if (this != &other) {
       id_ = std::exchange(other.id_, detail::next_flow_id());
-      prefix_ = other.prefix_;
+      prefix_ = std::exchange(other.prefix_, "task");
       funcs_ = std::exchange(other.funcs_, {});
       deps_ = std::exchange(other.deps_, {});
       names_ = std::exchange(other.names_, {});
