@@ -71,7 +71,7 @@ class FlowNode {
 /// handle. Tasks are named `task0`, `task1`, ... (the prefix is the constructor's) or by the
 /// name given to add. Per-task options (priority, io_bound, groups, triggers, persistence,
 /// done, results) go to build in GraphOptions<T>, under `handle.name()`.
-/// A Flow is move-only: handles tell Flows apart, and a copy would accept both's.
+/// A Flow is move-only: handles tell Flows apart, and a copy would accept the handles of both.
 /// Thread safety: none; use one Flow from one thread at a time.
 template <class T>
 class Flow {
