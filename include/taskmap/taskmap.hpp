@@ -10,6 +10,7 @@
 #include "taskmap/executors/sequential.hpp"
 #include "taskmap/executors/thread_pool.hpp"
 #include "taskmap/explain.hpp"
+#include "taskmap/flow.hpp"
 #include "taskmap/graph.hpp"
 #include "taskmap/observer.hpp"
 #include "taskmap/observers/log_observer.hpp"
