@@ -86,11 +86,15 @@ int use_state(Context& ctx, Sightings& seen, bool check_worker_id) {
   return 1;
 }
 
-TaskGraph<int> users_graph(std::size_t tasks, Sightings& seen) {
+// `check_worker_id`: the value was built for the worker id the context reports (not so for
+// the second of two runs at once on a single-thread executor, whose worker id is 0 too).
+TaskGraph<int> users_graph(std::size_t tasks, Sightings& seen, bool check_worker_id = true) {
   TaskGraph<int> g("users");
   for (std::size_t i = 0; i < tasks; ++i) {
     g.add_task("use" + std::to_string(i),
-               [&seen](Context& ctx) { return use_state(ctx, seen, true); });
+               [&seen, check_worker_id](Context& ctx) {
+                 return use_state(ctx, seen, check_worker_id);
+               });
   }
   return g;
 }
@@ -328,4 +332,44 @@ TEST_CASE("a graph run inside a pool task sees that task's worker state", "[work
   REQUIRE(pool.run(g).succeeded == 1);
   CHECK(g.result("outer") == 111);
   CHECK(counts.built.load() == 1);
+}
+
+TEMPLATE_TEST_CASE("a single-thread executor gives each run at once a value of its own",
+                   "[worker_state]", taskmap::SequentialExecutor, taskmap::CoroutineExecutor) {
+  StateCounts counts;
+  Sightings seen;
+  {
+    const TestType executor(counting_state(counts));
+    // A run inside one of its tasks, on the same executor and thread, keeps the task's value.
+    TaskGraph<int> nesting("nesting");
+    nesting.add_task("outer", [&executor](Context& ctx) {
+      const WorkerScratchValue* mine = &ctx.worker_state<WorkerScratchValue>();
+      TaskGraph<int> inner("inner");
+      inner.add_task("inner", [mine](Context& c) {
+        return &c.worker_state<WorkerScratchValue>() == mine ? 1 : 0;
+      });
+      executor.run(inner);
+      return inner.result("inner");
+    });
+    REQUIRE(executor.run(nesting).succeeded == 1);
+    CHECK(nesting.result("outer") == 1);
+    CHECK(counts.built.load() == 1);
+
+    // Runs on two threads at once each take a value; none is shared.
+    const std::size_t tasks = taskmap_test::kSanitized ? 50 : 200;
+    std::vector<std::thread> threads;
+    std::atomic<int> failures{0};
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&] {
+        TaskGraph<int> g = users_graph(tasks, seen, false);
+        if (executor.run(g).succeeded != tasks) failures.fetch_add(1);
+      });
+    }
+    for (std::thread& thread : threads) thread.join();
+    CHECK(failures.load() == 0);
+    CHECK(seen.uses.load() == 2 * tasks);
+    CHECK(seen.overlaps.load() == 0);  // a value moves between threads, one run at a time
+    CHECK(counts.built.load() <= 2);
+  }
+  CHECK(counts.destroyed.load() == counts.built.load());
 }
