@@ -91,10 +91,9 @@ int use_state(Context& ctx, Sightings& seen, bool check_worker_id) {
 TaskGraph<int> users_graph(std::size_t tasks, Sightings& seen, bool check_worker_id = true) {
   TaskGraph<int> g("users");
   for (std::size_t i = 0; i < tasks; ++i) {
-    g.add_task("use" + std::to_string(i),
-               [&seen, check_worker_id](Context& ctx) {
-                 return use_state(ctx, seen, check_worker_id);
-               });
+    g.add_task("use" + std::to_string(i), [&seen, check_worker_id](Context& ctx) {
+      return use_state(ctx, seen, check_worker_id);
+    });
   }
   return g;
 }
@@ -372,4 +371,57 @@ TEMPLATE_TEST_CASE("a single-thread executor gives each run at once a value of i
     CHECK(counts.built.load() <= 2);
   }
   CHECK(counts.destroyed.load() == counts.built.load());
+}
+
+namespace {
+
+// A user-written executor that opts in: one worker (the calling thread) with one slot, bound
+// while it runs the graph, its value destroyed with the executor.
+class OneWorkerExecutor {
+ public:
+  explicit OneWorkerExecutor(const WorkerState& state) : slot_(state, 0) {}
+
+  template <class T>
+  RunSummary run(TaskGraph<T>& graph, const RunOptions& options = {}) {
+    ExecutorRun<T> run(graph, options);
+    ReadyQueue ready = run.first_ready_queue();
+    const WorkerStateSlot::Bind bind(slot_);
+    for (TaskId task = ready.pop(); task != no_task; task = ready.pop()) {
+      if (run.start(task, 0)) ready.push(run.end(task, 0, run.invoke(task, 0)));
+    }
+    return run.finish();
+  }
+
+  void end_worker() noexcept { slot_.reset(); }
+
+ private:
+  WorkerStateSlot slot_;
+};
+
+static_assert(Executor<OneWorkerExecutor>);
+
+}  // namespace
+
+TEST_CASE("a user-written executor offers worker state through WorkerStateSlot", "[worker_state]") {
+  StateCounts counts;
+  Sightings seen;
+  {
+    OneWorkerExecutor executor(counting_state(counts));
+    TaskGraph<int> g = users_graph(20, seen);
+    REQUIRE(executor.run(g).succeeded == 20);
+    CHECK(seen.uses.load() == 20);
+    CHECK(counts.built.load() == 1);
+    executor.end_worker();
+    CHECK(counts.destroyed.load() == 1);
+    TaskGraph<int> again = users_graph(5, seen);
+    REQUIRE(executor.run(again).succeeded == 5);
+    CHECK(counts.built.load() == 2);
+  }
+  CHECK(counts.destroyed.load() == 2);
+
+  // Without a factory, the slot offers none.
+  OneWorkerExecutor bare{WorkerState{}};
+  TaskGraph<int> g = users_graph(1, seen);
+  CHECK(bare.run(g).failed == 1);
+  CHECK(holds<WorkerStateError>(g.error("use0")));
 }

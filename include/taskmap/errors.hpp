@@ -268,8 +268,7 @@ class BadResultAccess : public Error {
 class WorkerStateError : public Error {
  public:
   /// `task` asked for a `requested`; the executor's workers hold a `built` ("" for none).
-  WorkerStateError(std::string message, std::string task, std::string requested,
-                   std::string built)
+  WorkerStateError(std::string message, std::string task, std::string requested, std::string built)
       : Error(std::move(message)),
         task_(std::move(task)),
         requested_(std::move(requested)),

@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "taskmap/detail/worker_state_slot.hpp"
+#include "taskmap/detail/worker_state_holder.hpp"
 #include "taskmap/observer.hpp"
 #include "taskmap/run_summary.hpp"
 #include "taskmap/store.hpp"

@@ -10,7 +10,7 @@
 #include <type_traits>
 #include <utility>
 
-#include "taskmap/detail/worker_state_slot.hpp"
+#include "taskmap/detail/worker_state_holder.hpp"
 
 namespace taskmap {
 
@@ -21,7 +21,7 @@ struct WorkerStateResult {
   using type = std::invoke_result_t<const F&>;
 };
 template <class F>
-  requires std::is_invocable_v<const F&, std::size_t>
+requires std::is_invocable_v<const F&, std::size_t>
 struct WorkerStateResult<F> {
   using type = std::invoke_result_t<const F&, std::size_t>;
 };
@@ -30,11 +30,12 @@ struct WorkerStateAccess;
 
 }  // namespace detail
 
+class WorkerStateSlot;
+
 /// A factory of worker state: callable as `S(std::size_t worker)` or `S()`, returning the
 /// value by value.
 template <class F>
-concept WorkerStateFactory =
-    std::copy_constructible<std::decay_t<F>> &&
+concept WorkerStateFactory = std::copy_constructible<std::decay_t<F>> &&
     (std::is_invocable_v<const std::decay_t<F>&, std::size_t> ||
      std::is_invocable_v<const std::decay_t<F>&>);
 
@@ -50,8 +51,7 @@ class WorkerState {
 
   /// Builds each worker's value with `make(worker)` (or `make()`).
   template <WorkerStateFactory F>
-    requires(!std::same_as<std::remove_cvref_t<F>, WorkerState>)
-  explicit WorkerState(F&& make) {
+  requires(!std::same_as<std::remove_cvref_t<F>, WorkerState>) explicit WorkerState(F&& make) {
     using Factory = std::decay_t<F>;
     using S = typename detail::WorkerStateResult<Factory>::type;
     static_assert(std::is_object_v<S> && !std::is_array_v<S> && !std::is_const_v<S>,
@@ -65,6 +65,7 @@ class WorkerState {
 
  private:
   friend struct detail::WorkerStateAccess;
+  friend class WorkerStateSlot;
   std::shared_ptr<const detail::WorkerStateMaker> maker_;
 };
 
@@ -74,6 +75,37 @@ template <WorkerStateFactory F>
 [[nodiscard]] WorkerState worker_state(F&& make) {
   return WorkerState(std::forward<F>(make));
 }
+
+/// One worker's state, for executors written against taskmap/executor.hpp: keep one per
+/// worker, and bind it on the thread that runs the worker's tasks (`WorkerStateSlot::Bind
+/// bind(slot);` around the calls to ExecutorRun::invoke); those tasks' worker_state() then
+/// returns its value. The value is destroyed by reset() or with the slot.
+/// Thread safety: bind it on one thread at a time; reset it only while it is not bound.
+class WorkerStateSlot {
+ public:
+  /// Worker `worker`'s slot of an executor built with `state` (empty: the tasks it is bound
+  /// for see no state, as on an executor without a factory).
+  WorkerStateSlot(const WorkerState& state, std::size_t worker)
+      : slot_(state.maker_, worker), offers_(static_cast<bool>(state)) {}
+
+  /// Binds a slot to the calling thread while it lives, restoring the binding it found.
+  class Bind {
+   public:
+    /// Tasks run on this thread from now on see `slot`'s value.
+    explicit Bind(WorkerStateSlot& slot) noexcept
+        : binding_(slot.offers_ ? &slot.slot_ : nullptr) {}
+
+   private:
+    detail::WorkerStateBinding binding_;
+  };
+
+  /// Destroys the value, if one was built (the worker ended); the next ask builds another.
+  void reset() noexcept { slot_.reset(); }
+
+ private:
+  detail::WorkerStateHolder slot_;
+  bool offers_;
+};
 
 namespace detail {
 

@@ -30,7 +30,7 @@
 #include "taskmap/detail/cache_line.hpp"
 #include "taskmap/detail/task_id.hpp"
 #include "taskmap/detail/work_stealing_deque.hpp"
-#include "taskmap/detail/worker_state_slot.hpp"
+#include "taskmap/detail/worker_state_holder.hpp"
 
 // 1 when built with ThreadSanitizer (g++ defines __SANITIZE_THREAD__; clang answers
 // __has_feature), which does not model fences: notify_work orders its read differently there.
@@ -226,7 +226,7 @@ class BasicWorkerPool {
     WorkerScratch scratch;
     alignas(kCacheLine) std::atomic<bool> in_job{false};
     std::thread thread;
-    WorkerStateSlot state;  // bound on this worker's thread (and the helping caller's for 0)
+    WorkerStateHolder state;  // bound on this worker's thread (and the helping caller's for 0)
   };
 
   // Added to idle_ while the helping caller is parked, so notify_work can tell it apart.

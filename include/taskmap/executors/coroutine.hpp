@@ -10,7 +10,7 @@
 
 #include "taskmap/detail/event_loop.hpp"
 #include "taskmap/detail/scheduler.hpp"
-#include "taskmap/detail/worker_state_slot.hpp"
+#include "taskmap/detail/worker_state_holder.hpp"
 #include "taskmap/executor.hpp"
 #include "taskmap/graph.hpp"
 #include "taskmap/run_options.hpp"

@@ -33,9 +33,8 @@ class BasicCoroutinePoolExecutor {
   /// another worker, and then sees that worker's value (docs/executors.md).
   explicit BasicCoroutinePoolExecutor(std::size_t ncores = 0, const WorkerState& state = {})
       : timers_(std::make_unique<detail::TimerService>()),
-        pool_(std::make_unique<detail::WorkerPool>(
-            ncores != 0 ? ncores : detail::default_workers(),
-            detail::WorkerStateAccess::maker(state))) {}
+        pool_(std::make_unique<detail::WorkerPool>(ncores != 0 ? ncores : detail::default_workers(),
+                                                   detail::WorkerStateAccess::maker(state))) {}
 
   /// Runs every pending (or cancelled) task whose ancestors have not failed; the calling
   /// thread waits. `options.ncores` is ignored: the pool's size applies.

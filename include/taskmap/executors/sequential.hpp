@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "taskmap/detail/worker_state_slot.hpp"
+#include "taskmap/detail/worker_state_holder.hpp"
 #include "taskmap/executor.hpp"
 #include "taskmap/graph.hpp"
 #include "taskmap/run_options.hpp"

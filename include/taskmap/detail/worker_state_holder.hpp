@@ -1,5 +1,5 @@
 #pragma once
-// One worker's state (WorkerStateSlot), the type-erased factory that builds it, and the
+// One worker's state (WorkerStateHolder), the type-erased factory that builds it, and the
 // thread's binding to the slot of the worker it currently is. Context::worker_state reads
 // the binding, so a context costs nothing more to build and a task that never asks pays
 // nothing: executors bind a slot once per thread (the pools) or once per run (the executors
@@ -57,14 +57,14 @@ class WorkerStateMakerOf final : public WorkerStateMaker {
 
 /// The value of one worker: built by the first task that asks, kept until reset().
 /// Thread safety: used by one thread at a time (the worker's), as the executors arrange.
-class WorkerStateSlot {
+class WorkerStateHolder {
  public:
-  WorkerStateSlot(std::shared_ptr<const WorkerStateMaker> maker, std::size_t worker,
-                  const void* owner = nullptr) noexcept
+  WorkerStateHolder(std::shared_ptr<const WorkerStateMaker> maker, std::size_t worker,
+                    const void* owner = nullptr) noexcept
       : maker_(std::move(maker)), worker_(worker), owner_(owner) {}
-  WorkerStateSlot(const WorkerStateSlot&) = delete;
-  WorkerStateSlot& operator=(const WorkerStateSlot&) = delete;
-  ~WorkerStateSlot() { reset(); }
+  WorkerStateHolder(const WorkerStateHolder&) = delete;
+  WorkerStateHolder& operator=(const WorkerStateHolder&) = delete;
+  ~WorkerStateHolder() { reset(); }
 
   /// Destroys the value, if one was built; the next ask builds a new one.
   void reset() noexcept {
@@ -110,20 +110,20 @@ class WorkerStateSlot {
 };
 
 /// The slot of the worker the current thread is; null where no executor offers state.
-inline thread_local WorkerStateSlot* bound_worker_state = nullptr;
+inline thread_local WorkerStateHolder* bound_worker_state = nullptr;
 
 /// Binds `slot` (null: none) to the current thread while it lives; restores the binding it
 /// found, so a graph run inside a task gives the task its own worker's value back.
 class WorkerStateBinding {
  public:
-  explicit WorkerStateBinding(WorkerStateSlot* slot) noexcept
+  explicit WorkerStateBinding(WorkerStateHolder* slot) noexcept
       : previous_(std::exchange(bound_worker_state, slot)) {}
   WorkerStateBinding(const WorkerStateBinding&) = delete;
   WorkerStateBinding& operator=(const WorkerStateBinding&) = delete;
   ~WorkerStateBinding() { bound_worker_state = previous_; }
 
  private:
-  WorkerStateSlot* previous_;
+  WorkerStateHolder* previous_;
 };
 
 [[noreturn]] TASKMAP_DETAIL_NOINLINE inline void throw_no_worker_state(const std::string& task,
@@ -138,7 +138,7 @@ class WorkerStateBinding {
 /// What Context::worker_state does: the bound slot's value as S.
 template <class S>
 S& worker_state_of(const std::string& task) {
-  WorkerStateSlot* slot = bound_worker_state;
+  WorkerStateHolder* slot = bound_worker_state;
   if (slot == nullptr) [[unlikely]]
     throw_no_worker_state(task, typeid(S));
   return *static_cast<S*>(slot->get(task, typeid(S)));
@@ -168,36 +168,36 @@ class CallerWorkerStates {
 
    private:
     CallerWorkerStates* states_;
-    WorkerStateSlot* slot_;
+    WorkerStateHolder* slot_;
     bool owned_ = slot_ != nullptr && slot_ != bound_worker_state;
     WorkerStateBinding binding_;
   };
 
  private:
-  WorkerStateSlot* take() {
+  WorkerStateHolder* take() {
     if (bound_worker_state != nullptr && bound_worker_state->owner() == this) {
       return bound_worker_state;
     }
     std::lock_guard lock(mutex_);
     if (!free_.empty()) {
-      WorkerStateSlot* slot = free_.back();
+      WorkerStateHolder* slot = free_.back();
       free_.pop_back();
       return slot;
     }
     free_.reserve(slots_.size() + 1);  // give_back never allocates
-    slots_.push_back(std::make_unique<WorkerStateSlot>(maker_, slots_.size(), this));
+    slots_.push_back(std::make_unique<WorkerStateHolder>(maker_, slots_.size(), this));
     return slots_.back().get();
   }
 
-  void give_back(WorkerStateSlot* slot) noexcept {
+  void give_back(WorkerStateHolder* slot) noexcept {
     std::lock_guard lock(mutex_);
     free_.push_back(slot);
   }
 
   std::shared_ptr<const WorkerStateMaker> maker_;
   std::mutex mutex_;
-  std::vector<std::unique_ptr<WorkerStateSlot>> slots_;
-  std::vector<WorkerStateSlot*> free_;
+  std::vector<std::unique_ptr<WorkerStateHolder>> slots_;
+  std::vector<WorkerStateHolder*> free_;
 };
 
 }  // namespace taskmap::detail
