@@ -22,8 +22,11 @@ class SequentialExecutor {
   SequentialExecutor() = default;
   /// An executor whose runs give their tasks a value built by `state`, kept from run to run
   /// until the executor (its last copy: copies share the values) is destroyed.
-  explicit SequentialExecutor(const WorkerState& state)
-      : states_(make_states(detail::WorkerStateAccess::maker(state))) {}
+  explicit SequentialExecutor(const WorkerState& state) {
+    if (const auto& maker = detail::WorkerStateAccess::maker(state)) {
+      states_ = std::make_shared<detail::CallerWorkerStates>(maker);
+    }
+  }
 
   /// Runs every pending (or cancelled) task of `graph` whose ancestors have not failed.
   /// Throws: TaskError with `raise_errors`; Error if the graph is already running;
@@ -32,11 +35,6 @@ class SequentialExecutor {
   RunSummary run(TaskGraph<T>& graph, const RunOptions& options = {}) const;
 
  private:
-  static std::shared_ptr<detail::CallerWorkerStates> make_states(
-      const std::shared_ptr<const detail::WorkerStateMaker>& maker) {
-    return maker ? std::make_shared<detail::CallerWorkerStates>(maker) : nullptr;
-  }
-
   std::shared_ptr<detail::CallerWorkerStates> states_;
 };
 
