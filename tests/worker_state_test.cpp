@@ -420,6 +420,8 @@ TEST_CASE("a user-written executor offers worker state through WorkerStateSlot",
   CHECK(counts.destroyed.load() == 2);
 
   // Without a factory, the slot offers none.
+  CHECK_FALSE(static_cast<bool>(WorkerState{}));
+  CHECK(static_cast<bool>(counting_state(counts)));
   OneWorkerExecutor bare{WorkerState{}};
   TaskGraph<int> g = users_graph(1, seen);
   CHECK(bare.run(g).failed == 1);
