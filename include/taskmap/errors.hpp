@@ -261,4 +261,29 @@ class BadResultAccess : public Error {
   std::string task_;
 };
 
+/// A task asked Context::worker_state for a value its worker cannot give: the executor
+/// running it has no worker state (built() is empty), the state is of another type, or its
+/// factory threw (the factory's exception is nested; the next ask tries again). Recorded as
+/// the task's failure unless the task catches it.
+class WorkerStateError : public Error {
+ public:
+  /// `task` asked for a `requested`; the executor's workers hold a `built` ("" for none).
+  WorkerStateError(std::string message, std::string task, std::string requested, std::string built)
+      : Error(std::move(message)),
+        task_(std::move(task)),
+        requested_(std::move(requested)),
+        built_(std::move(built)) {}
+  /// The task that asked.
+  [[nodiscard]] const std::string& task() const noexcept { return task_; }
+  /// The type it asked for.
+  [[nodiscard]] const std::string& requested() const noexcept { return requested_; }
+  /// The type the executor's factory builds; empty when the executor has none.
+  [[nodiscard]] const std::string& built() const noexcept { return built_; }
+
+ private:
+  std::string task_;
+  std::string requested_;
+  std::string built_;
+};
+
 }  // namespace taskmap

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "taskmap/detail/worker_state_holder.hpp"
 #include "taskmap/observer.hpp"
 #include "taskmap/run_summary.hpp"
 #include "taskmap/store.hpp"
@@ -57,6 +58,17 @@ class Context {
   [[nodiscard]] const std::stop_token& stop_token() const noexcept { return *stop_; }
   /// Id of the worker running the task (0 on the sequential executor).
   [[nodiscard]] std::size_t worker_id() const noexcept { return worker_id_; }
+
+  /// The state of the worker running the task now, built by the executor's WorkerState on
+  /// the first ask on this worker (taskmap/worker_state.hpp). A coroutine task may continue
+  /// on another worker after a `co_await`: ask again after each one, never keep the reference
+  /// across it.
+  /// Throws: WorkerStateError when the executor has no worker state, when S is not the type
+  /// it builds, or when building fails (the factory's exception nested).
+  template <class S>
+  [[nodiscard]] S& worker_state() const {
+    return detail::worker_state_of<S>(*task_name_);
+  }
 
  private:
   const std::string* graph_name_;

@@ -23,3 +23,4 @@
 #include "taskmap/task_status.hpp"
 #include "taskmap/trigger.hpp"
 #include "taskmap/version.hpp"
+#include "taskmap/worker_state.hpp"

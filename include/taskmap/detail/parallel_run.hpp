@@ -274,8 +274,9 @@ RunSummary run_on_pool(WorkerPool& pool, TimerService* timers, TaskGraph<T>& gra
                        const RunOptions& options) {
   if (pool.on_worker_thread()) {
     // A task of this pool runs a graph on it: waiting for the pool from one of its own
-    // workers could deadlock, so the nested graph runs inline on this worker.
-    return SequentialExecutor{}.run(graph, options);
+    // workers could deadlock, so the nested graph runs inline on this worker, with its
+    // worker state.
+    return run_sequential(graph, options);
   }
   ExecutorRun<T> run(graph, options, pool.max_workers(), WorkerPool::kMaxWorkers);
   ParallelRun<T> job(run, pool, timers);

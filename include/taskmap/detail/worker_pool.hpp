@@ -10,6 +10,12 @@
 // parked for that job, so no more than max_workers threads run tasks at once. Workers are
 // woken only when ready tasks wait that the caller is not taking: a job whose ready work never
 // exceeds one task at a time runs on the caller alone, with no wake-up and no handoff.
+//
+// Worker state (taskmap/worker_state.hpp): each worker id has one slot. A pool thread binds
+// its slot for its whole life and destroys the value itself when it is retired (as soon as
+// it stops taking tasks) and when it ends; the helping caller binds worker 0's slot while it
+// helps, when thread 0 takes no tasks. So a value is only ever used by one thread at a time,
+// and worker 0's by whichever thread is worker 0 at the moment.
 
 #include <algorithm>
 #include <atomic>
@@ -24,6 +30,7 @@
 #include "taskmap/detail/cache_line.hpp"
 #include "taskmap/detail/task_id.hpp"
 #include "taskmap/detail/work_stealing_deque.hpp"
+#include "taskmap/detail/worker_state_holder.hpp"
 
 // 1 when built with ThreadSanitizer (g++ defines __SANITIZE_THREAD__; clang answers
 // __has_feature), which does not model fences: notify_work orders its read differently there.
@@ -86,8 +93,11 @@ class BasicWorkerPool {
  public:
   static constexpr std::size_t kMaxWorkers = 256;
 
-  explicit BasicWorkerPool(std::size_t workers)
-      : workers_(std::make_unique<std::unique_ptr<Worker>[]>(kMaxWorkers)) {
+  /// `maker` (null for none) builds each worker's state.
+  explicit BasicWorkerPool(std::size_t workers,
+                           std::shared_ptr<const WorkerStateMaker> maker = nullptr)
+      : maker_(std::move(maker)),
+        workers_(std::make_unique<std::unique_ptr<Worker>[]>(kMaxWorkers)) {
     set_max_workers(workers);
   }
 
@@ -103,12 +113,13 @@ class BasicWorkerPool {
   }
 
   /// Workers that take work from now on, clamped to [1, kMaxWorkers]. Growing starts
-  /// threads at once; shrinking lets surplus workers finish their current task and park.
+  /// threads at once; shrinking lets surplus workers finish their current task and park,
+  /// each destroying its worker state first.
   void set_max_workers(std::size_t count) {
     count = std::clamp<std::size_t>(count, 1, kMaxWorkers);
     std::lock_guard lock(resize_mutex_);
     for (std::size_t id = spawned_.load(std::memory_order_relaxed); id < count; ++id) {
-      workers_[id] = std::make_unique<Worker>();
+      workers_[id] = std::make_unique<Worker>(maker_, id);
       workers_[id]->thread = std::thread([this, id] { worker_loop(id); });
       spawned_.store(id + 1, std::memory_order_release);
     }
@@ -148,7 +159,11 @@ class BasicWorkerPool {
     if (helps) {
       if (wide) wake_workers();
       current_worker = WorkerIdentity{this, 0};
-      help(job);
+      {
+        // Worker 0's state, free: thread 0 takes no task while the caller holds its place.
+        const WorkerStateBinding binding(maker_ ? &workers_[0]->state : nullptr);
+        help(job);
+      }
       current_worker = WorkerIdentity{};
     } else {
       wake_all();  // thread 0 too: it takes part only in jobs whose caller does not help
@@ -205,10 +220,13 @@ class BasicWorkerPool {
 
  private:
   struct Worker {
+    Worker(std::shared_ptr<const WorkerStateMaker> maker, std::size_t id) noexcept
+        : state(std::move(maker), id) {}
     WorkStealingDeque deque;
     WorkerScratch scratch;
     alignas(kCacheLine) std::atomic<bool> in_job{false};
     std::thread thread;
+    WorkerStateHolder state;  // bound on this worker's thread (and the helping caller's for 0)
   };
 
   // Added to idle_ while the helping caller is parked, so notify_work can tell it apart.
@@ -267,12 +285,16 @@ class BasicWorkerPool {
   void worker_loop(std::size_t id) {
     current_worker = WorkerIdentity{this, id};
     Worker& self = *workers_[id];
+    const WorkerStateBinding binding(maker_ ? &self.state : nullptr);
     int spins = 0;
     bool parked = false;  // just woken from the wait for work
     for (;;) {
       const std::uint32_t seen = work_epoch_.load(std::memory_order_seq_cst);
       const std::uint32_t seen_seats = seats_epoch_.load(std::memory_order_seq_cst);
-      if (stopping_.load(std::memory_order_seq_cst)) return;
+      if (stopping_.load(std::memory_order_seq_cst)) {
+        self.state.reset();  // on the thread that used it
+        return;
+      }
       bool worked = false;
       self.in_job.store(true, std::memory_order_seq_cst);
       PoolJob* job = job_.load(std::memory_order_seq_cst);
@@ -286,6 +308,8 @@ class BasicWorkerPool {
         // idle_, so that notify_work never wakes this thread instead of one that can help.
         // A wake-up meant for a worker that came here instead is passed on.
         if (std::exchange(parked, false)) notify_work();
+        // Retired (thread 0 never is: at least one worker stays): the worker has ended.
+        if (id >= active_.load(std::memory_order_seq_cst)) self.state.reset();
         spins = 0;
         seats_epoch_.wait(seen_seats, std::memory_order_seq_cst);
         continue;
@@ -315,6 +339,7 @@ class BasicWorkerPool {
     }
   }
 
+  std::shared_ptr<const WorkerStateMaker> maker_;
   std::mutex resize_mutex_;
   // Fixed array of kMaxWorkers slots, so growing never moves a worker others may be reading.
   std::unique_ptr<std::unique_ptr<Worker>[]> workers_;

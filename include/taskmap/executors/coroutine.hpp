@@ -5,29 +5,46 @@
 #include <coroutine>
 #include <cstddef>
 #include <exception>
+#include <memory>
 #include <utility>
 
 #include "taskmap/detail/event_loop.hpp"
 #include "taskmap/detail/scheduler.hpp"
+#include "taskmap/detail/worker_state_holder.hpp"
 #include "taskmap/executor.hpp"
 #include "taskmap/graph.hpp"
 #include "taskmap/run_options.hpp"
 #include "taskmap/task.hpp"
+#include "taskmap/worker_state.hpp"
 
 namespace taskmap {
 
 /// Runs a graph on the calling thread with an event loop: a coroutine task that awaits
 /// (sleep_for, yield, I/O) lets other tasks run meanwhile; plain functions run to completion
 /// when they start. io_bound tasks start first, then higher priority. A coroutine resumed
-/// from another thread (an I/O callback) continues on the calling thread.
+/// from another thread (an I/O callback) continues on the calling thread. Each run going on
+/// at once is one worker for the optional per-worker state (docs/executors.md).
 /// Thread safety: one object may run several graphs concurrently from different threads.
 class CoroutineExecutor {
  public:
+  /// An executor without worker state.
+  CoroutineExecutor() = default;
+  /// An executor whose runs give their tasks a value built by `state`, kept from run to run
+  /// until the executor (its last copy: copies share the values) is destroyed.
+  explicit CoroutineExecutor(const WorkerState& state) {
+    if (const auto& maker = detail::WorkerStateAccess::maker(state)) {
+      states_ = std::make_shared<detail::CallerWorkerStates>(maker);
+    }
+  }
+
   /// Runs every pending (or cancelled) task whose ancestors have not failed.
   /// Throws: TaskError with `raise_errors`; Error if the graph is already running;
   /// anything an observer throws (after the coroutines already started have finished).
   template <class T>
   RunSummary run(TaskGraph<T>& graph, const RunOptions& options = {}) const;
+
+ private:
+  std::shared_ptr<detail::CallerWorkerStates> states_;
 };
 
 static_assert(Executor<CoroutineExecutor>);
@@ -43,6 +60,8 @@ RunSummary run_async(TaskGraph<T>& graph, const RunOptions& options = {}) {
 
 template <class T>
 RunSummary CoroutineExecutor::run(TaskGraph<T>& graph, const RunOptions& options) const {
+  // Every task, and every coroutine step, runs on this thread while the run lasts.
+  const detail::CallerWorkerStates::Lease lease(states_.get());
   ExecutorRun<T, Threads::one> run(graph, options);
   ReadyQueue ready = run.first_ready_queue();
   detail::EventLoop loop;

@@ -12,6 +12,7 @@
 #include "taskmap/executor.hpp"
 #include "taskmap/graph.hpp"
 #include "taskmap/run_options.hpp"
+#include "taskmap/worker_state.hpp"
 
 namespace taskmap {
 
@@ -27,11 +28,13 @@ namespace taskmap {
 template <class = void>
 class BasicCoroutinePoolExecutor {
  public:
-  /// A pool of `ncores` workers (0 = the hardware concurrency).
-  explicit BasicCoroutinePoolExecutor(std::size_t ncores = 0)
+  /// A pool of `ncores` workers (0 = the hardware concurrency) whose workers build their
+  /// state with `state` (none by default). A coroutine task that awaits may continue on
+  /// another worker, and then sees that worker's value (docs/executors.md).
+  explicit BasicCoroutinePoolExecutor(std::size_t ncores = 0, const WorkerState& state = {})
       : timers_(std::make_unique<detail::TimerService>()),
-        pool_(std::make_unique<detail::WorkerPool>(ncores != 0 ? ncores
-                                                               : detail::default_workers())) {}
+        pool_(std::make_unique<detail::WorkerPool>(ncores != 0 ? ncores : detail::default_workers(),
+                                                   detail::WorkerStateAccess::maker(state))) {}
 
   /// Runs every pending (or cancelled) task whose ancestors have not failed; the calling
   /// thread waits. `options.ncores` is ignored: the pool's size applies.

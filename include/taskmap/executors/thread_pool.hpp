@@ -11,6 +11,7 @@
 #include "taskmap/executor.hpp"
 #include "taskmap/graph.hpp"
 #include "taskmap/run_options.hpp"
+#include "taskmap/worker_state.hpp"
 
 namespace taskmap {
 
@@ -18,7 +19,8 @@ namespace taskmap {
 /// The thread that calls run() takes part as worker 0 and wakes workers only while more
 /// tasks are ready than it is taking. io_bound tasks start first, then higher priority;
 /// concurrency groups are honoured; a failure skips every dependent before any of them could
-/// start.
+/// start. With a WorkerState, each worker builds its own value on first use; it is
+/// destroyed when the worker is retired by set_max_workers or the executor is destroyed.
 /// Thread safety: run() may be called from several threads; runs on one executor take turns.
 /// A task that calls run() on its own executor gets its graph run inline on its thread.
 /// Use it as ThreadPoolExecutor: the template parameter is unused, and only makes the pool's
@@ -26,9 +28,11 @@ namespace taskmap {
 template <class = void>
 class BasicThreadPoolExecutor {
  public:
-  /// A pool of `ncores` workers (0 = the hardware concurrency).
-  explicit BasicThreadPoolExecutor(std::size_t ncores = 0)
-      : pool_(std::make_unique<detail::WorkerPool>(ncores != 0 ? ncores : default_workers())) {}
+  /// A pool of `ncores` workers (0 = the hardware concurrency) whose workers build their
+  /// state with `state` (none by default; docs/executors.md, "Per-worker state").
+  explicit BasicThreadPoolExecutor(std::size_t ncores = 0, const WorkerState& state = {})
+      : pool_(std::make_unique<detail::WorkerPool>(ncores != 0 ? ncores : default_workers(),
+                                                   detail::WorkerStateAccess::maker(state))) {}
 
   /// Runs every pending (or cancelled) task of `graph` whose ancestors have not failed. The
   /// calling thread runs tasks as worker 0 in the place of the pool's thread 0, so no more
@@ -40,7 +44,8 @@ class BasicThreadPoolExecutor {
   RunSummary run(TaskGraph<T>& graph, const RunOptions& options = {});
 
   /// Sets how many workers take tasks, also while a run is going on: growing starts threads
-  /// at once, shrinking lets surplus workers finish the task in hand first.
+  /// at once, shrinking lets surplus workers finish the task in hand first; each retired
+  /// worker then destroys its worker state on its own thread (shortly after this returns).
   void set_max_workers(std::size_t workers) { pool_->set_max_workers(workers); }
 
   /// How many workers take tasks.
