@@ -53,14 +53,16 @@ class NestHost {
     while (job.users.load(std::memory_order_acquire) != 0) std::this_thread::yield();
   }
 
- protected:
-  // Runs one task of an attached job on `worker`; false when none had a ready task. The
-  // newest job first: it is the deepest, whose end lets the others go on.
-  bool run_nested(std::size_t worker) {
+  /// Runs one task of a job attached after `waited` (all of them when null) on `worker`;
+  /// false when none had a ready task. The newest job first: it is the deepest, whose end
+  /// lets the others go on. A worker waiting for `waited` helps only newer jobs, so the
+  /// waits stacked on one thread go to ever newer jobs and cannot come back to an older one.
+  bool run_nested(std::size_t worker, const NestedJob* waited = nullptr) {
     NestedJob* chosen = nullptr;
     {
       std::lock_guard lock(nested_mutex_);
       for (std::size_t i = nested_.size(); i-- > 0;) {
+        if (nested_[i] == waited) break;
         if (nested_[i]->has_work()) {
           chosen = nested_[i];
           chosen->users.fetch_add(1, std::memory_order_relaxed);
@@ -74,12 +76,13 @@ class NestHost {
     return ran;
   }
 
-  // The hot path's check: a relaxed load, as a worker that misses a job just attached sees
-  // it at its next look (attach is followed by a wake-up, and parking rechecks has_nested).
+  /// True when some job may be attached: the hot path's check, a relaxed load, as a worker
+  /// that misses a job just attached sees it at its next look (attach is followed by a
+  /// wake-up, and a worker about to park asks nested_has_work).
   [[nodiscard]] bool maybe_nested() const noexcept {
     return nested_count_.load(std::memory_order_relaxed) != 0;
   }
-  // True when an attached job has a ready task (checked before a worker parks).
+  /// True when an attached job has a ready task (asked before a worker parks).
   [[nodiscard]] bool nested_has_work() const noexcept {
     if (nested_count_.load(std::memory_order_seq_cst) == 0) return false;
     std::lock_guard lock(nested_mutex_);
@@ -176,9 +179,12 @@ RunSummary run_child(TaskGraph<T>& child, const RunOptions& options) {
           ~Detach() { host.detach(job); }
         } detach{*host, *job};
         if (job->seed(0)) pool.notify_work();
-        // Help the child until it ends; with nothing ready here its tasks run elsewhere.
+        // Help the child until it ends. With nothing of it ready (its tasks run elsewhere),
+        // help the child graphs started after it (its own tasks' children among them).
         while (!job->finished()) {
-          if (!job->run_one(self.id)) std::this_thread::yield();
+          if (!job->run_one(self.id) && !host->run_nested(self.id, job.get())) {
+            std::this_thread::yield();
+          }
         }
       }
       return run->finish();
