@@ -287,3 +287,39 @@ TEMPLATE_TEST_CASE("a throwing ctx.map function fails the task, naming the item"
   }
   CHECK(named);
 }
+
+TEMPLATE_TEST_CASE("a child graph's coroutine tasks run to completion", "[subgraph]",
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
+  auto executor = make_executor<TestType>(2);
+  TaskGraph<int> parent("parent");
+  parent.add_task("spawn", [](Context& ctx) {
+    TaskGraph<int> child("child");
+    child.add_task("wait", []() -> Task<int> {
+      co_await sleep_for(std::chrono::milliseconds(5));
+      co_return 3;
+    });
+    child.add_task("add", [](int x) -> Task<int> { co_return x + 4; }, {"wait"});
+    ctx.run(child);
+    return child.result("add");
+  });
+  CHECK(executor.run(parent, {}).ok());
+  CHECK(parent.result("spawn") == 7);
+}
+
+TEMPLATE_TEST_CASE("a coroutine task runs a child graph of coroutines", "[subgraph]",
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
+  auto executor = make_executor<TestType>(2);
+  TaskGraph<int> parent("parent");
+  parent.add_task("spawn", [](Context& ctx) -> Task<int> {
+    co_await sleep_for(std::chrono::milliseconds(1));
+    TaskGraph<int> child("child");
+    child.add_task("wait", []() -> Task<int> {
+      co_await sleep_for(std::chrono::milliseconds(5));
+      co_return 3;
+    });
+    ctx.run(child);
+    co_return child.result("wait") * 2;
+  });
+  CHECK(executor.run(parent, {}).ok());
+  CHECK(parent.result("spawn") == 6);
+}
