@@ -108,6 +108,7 @@ class NestedRun final : public NestedJob {
     ready_size_.store(ready_.size(), std::memory_order_seq_cst);
   }
 
+  /// True when more than one task is ready; call before the job is attached.
   bool seed(std::size_t) override { return ready_.size() > 1; }
 
   bool run_one(std::size_t worker) override {
@@ -172,13 +173,15 @@ RunSummary run_child(TaskGraph<T>& child, const RunOptions& options) {
                                                   WorkerPool::kMaxWorkers);
       auto job = std::make_unique<NestedRun<T>>(*run, pool);
       if (!run->finished()) {
+        // Asked before attach: from then on workers pop from the job.
+        const bool wide = job->seed(0);
         host->attach(*job);
         struct Detach {
           NestHost& host;
           NestedJob& job;
           ~Detach() { host.detach(job); }
         } detach{*host, *job};
-        if (job->seed(0)) pool.notify_work();
+        if (wide) pool.notify_work();
         // Help the child until it ends. With nothing of it ready (its tasks run elsewhere),
         // help the child graphs started after it (its own tasks' children among them).
         while (!job->finished()) {
