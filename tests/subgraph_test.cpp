@@ -10,7 +10,7 @@
 #include <cstddef>
 #include <numeric>
 #include <random>
-#include <ranges>
+#include <set>
 #include <stdexcept>
 #include <stop_token>
 #include <string>
@@ -248,8 +248,8 @@ TEMPLATE_TEST_CASE("ctx.map over 100,000 items gives the results in item order",
   CHECK(graph.result("fan") == 0);
 }
 
-TEMPLATE_TEST_CASE("ctx.map over 0 and 1 items, and over a view, gives vectors", "[subgraph]",
-                   TASKMAP_CONFORMANCE_EXECUTORS) {
+TEMPLATE_TEST_CASE("ctx.map over 0 and 1 items, a set and a vector<bool>, gives vectors",
+                   "[subgraph]", TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>(2);
   TaskGraph<std::vector<std::string>> graph("map");
   graph.add_task("none", [](Context& ctx) {
@@ -258,13 +258,19 @@ TEMPLATE_TEST_CASE("ctx.map over 0 and 1 items, and over a view, gives vectors",
   graph.add_task("one", [](Context& ctx) {
     return ctx.map(std::vector<int>{7}, [](int x) { return std::to_string(x); });
   });
-  graph.add_task("view", [](Context& ctx) {
-    return ctx.map(std::views::iota(1, 4), [](int x) { return std::to_string(x * x); });
+  graph.add_task("set", [](Context& ctx) {
+    return ctx.map(std::set<int>{3, 1, 2}, [](int x) { return std::to_string(x * x); });
+  });
+  // vector<bool>'s elements are made on the fly (no lvalue to point at): ctx.map copies them.
+  graph.add_task("bits", [](Context& ctx) {
+    return ctx.map(std::vector<bool>{true, false, true},
+                   [](bool b) { return std::string(b ? "yes" : "no"); });
   });
   CHECK(executor.run(graph, {}).ok());
   CHECK(graph.result("none").empty());
   CHECK(graph.result("one") == std::vector<std::string>{"7"});
-  CHECK(graph.result("view") == std::vector<std::string>{"1", "4", "9"});
+  CHECK(graph.result("set") == std::vector<std::string>{"1", "4", "9"});
+  CHECK(graph.result("bits") == std::vector<std::string>{"yes", "no", "yes"});
 }
 
 TEMPLATE_TEST_CASE("a throwing ctx.map function fails the task, naming the item", "[subgraph]",

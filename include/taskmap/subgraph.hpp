@@ -4,6 +4,7 @@
 /// Context::map (fan-out and gather). docs/dynamic.md explains them.
 
 #include <cstddef>
+#include <deque>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -32,13 +33,13 @@ Context::map(const Items& items, Fn fn) {
   static_assert(!std::is_void_v<R>, "ctx.map needs a function that returns a value");
   using Item = std::remove_reference_t<Ref>;
   // Elements the range makes on the fly (a view) are kept here, so the tasks can refer to them.
-  std::vector<std::remove_cv_t<Item>> made;
+  // A deque: never std::vector<bool>, whose elements have no address.
+  std::deque<std::remove_cv_t<Item>> made;
   std::vector<const Item*> elements;
   if constexpr (std::is_lvalue_reference_v<Ref>) {
     for (Ref item : items) elements.push_back(&item);
   } else {
     for (auto&& item : items) made.push_back(std::forward<decltype(item)>(item));
-    elements.reserve(made.size());
     for (const auto& item : made) elements.push_back(&item);
   }
   TaskGraph<R> child(std::string(name()) + "/map");
