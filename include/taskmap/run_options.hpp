@@ -5,9 +5,11 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <ranges>
 #include <stop_token>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "taskmap/detail/worker_state_holder.hpp"
@@ -16,6 +18,9 @@
 #include "taskmap/store.hpp"
 
 namespace taskmap {
+
+template <class T>
+class TaskGraph;
 
 /// How to run a graph. An aggregate: `run(g, {.raise_errors = true})`.
 struct RunOptions {
@@ -69,6 +74,23 @@ class Context {
   [[nodiscard]] S& worker_state() const {
     return detail::worker_state_of<S>(*task_name_);
   }
+  /// Runs the child graph `child` (any value type) on the executor running this task and
+  /// returns its summary; its results stay in `child`. On the pool executors its tasks run
+  /// in parallel and this worker helps; elsewhere they run inline on this thread. The run's
+  /// stop token reaches the child. Defined in taskmap/subgraph.hpp.
+  /// Throws: TaskError naming the child's first failed task, its exception nested.
+  template <class U>
+  RunSummary run(TaskGraph<U>& child);
+
+  /// Calls `fn` on every element of `items` in parallel on the executor running this task
+  /// (a child graph of independent tasks) and returns the results in item order, always as a
+  /// vector. `fn` is called concurrently; `items` must not change meanwhile. Defined in
+  /// taskmap/subgraph.hpp.
+  /// Throws: TaskError naming the first failed item's task ("item N"), its exception nested.
+  template <class Items, class Fn>
+  std::vector<
+      std::remove_cvref_t<std::invoke_result_t<Fn&, std::ranges::range_reference_t<const Items&>>>>
+  map(const Items& items, Fn fn);
 
  private:
   const std::string* graph_name_;

@@ -18,6 +18,7 @@
 #include "taskmap/observers/trace_observer.hpp"
 #include "taskmap/reset.hpp"
 #include "taskmap/run_options.hpp"
+#include "taskmap/subgraph.hpp"
 #include "taskmap/task.hpp"
 #include "taskmap/task_fn.hpp"
 #include "taskmap/task_status.hpp"

@@ -15,6 +15,7 @@
 #include <span>
 #include <utility>
 
+#include "taskmap/detail/nested_jobs.hpp"
 #include "taskmap/detail/scheduler.hpp"
 #include "taskmap/detail/task_id.hpp"
 #include "taskmap/detail/timer_service.hpp"
@@ -32,7 +33,7 @@ namespace taskmap::detail {
 /// the coroutines' Scheduler). Without one, coroutine tasks are driven to completion on the
 /// worker that starts them.
 template <class T>
-class ParallelRun final : public PoolJob, public Scheduler {
+class ParallelRun final : public PoolJob, public NestHost, public Scheduler {
  public:
   ParallelRun(ExecutorRun<T>& run, WorkerPool& pool, TimerService* timers)
       : run_(run),
@@ -62,6 +63,8 @@ class ParallelRun final : public PoolJob, public Scheduler {
   }
 
   bool run_one(std::size_t worker) override {
+    // Child graphs started by this run's tasks first: their tasks are waited for.
+    if (maybe_nested() && run_nested(worker)) return true;
     // Suspended coroutines that can go on come first: they hold places and memory.
     if (timers_ != nullptr && inbox_size_.load(std::memory_order_seq_cst) != 0) {
       std::coroutine_handle<> handle;
@@ -95,6 +98,7 @@ class ParallelRun final : public PoolJob, public Scheduler {
 
   [[nodiscard]] bool has_work() const noexcept override {
     if (inbox_size_.load(std::memory_order_seq_cst) != 0) return true;
+    if (nested_has_work()) return true;
     if (ordered_) return ordered_size_.load(std::memory_order_seq_cst) != 0;
     for (std::size_t i = 0; i < pool_.spawned(); ++i) {
       if (!pool_.deque(i).looks_empty()) return true;
@@ -273,9 +277,9 @@ template <class T>
 RunSummary run_on_pool(WorkerPool& pool, TimerService* timers, TaskGraph<T>& graph,
                        const RunOptions& options) {
   if (pool.on_worker_thread()) {
-    // A task of this pool runs a graph on it: waiting for the pool from one of its own
-    // workers could deadlock, so the nested graph runs inline on this worker, with its
-    // worker state.
+    // A task of this pool runs a graph on it through the executor: waiting for the pool from
+    // one of its own workers could deadlock, so the nested graph runs inline on this worker,
+    // with its worker state (Context::run runs it in parallel instead: detail::run_child).
     return run_sequential(graph, options);
   }
   ExecutorRun<T> run(graph, options, pool.max_workers(), WorkerPool::kMaxWorkers);

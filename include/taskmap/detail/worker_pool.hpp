@@ -142,6 +142,11 @@ class BasicWorkerPool {
     return active_.load(std::memory_order_relaxed);
   }
 
+  /// The job running now, or null; stays alive while the calling worker runs one of its tasks.
+  [[nodiscard]] PoolJob* current_job() const noexcept {
+    return job_.load(std::memory_order_acquire);
+  }
+
   /// True when the calling thread is one of this pool's workers (or helps with its job).
   [[nodiscard]] bool on_worker_thread() const noexcept { return current_worker.pool == this; }
 

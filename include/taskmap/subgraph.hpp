@@ -1,0 +1,58 @@
+#pragma once
+/// @file subgraph.hpp
+/// Graphs that grow while they run: Context::run (a child graph run from a task) and
+/// Context::map (fan-out and gather). docs/dynamic.md explains them.
+
+#include <cstddef>
+#include <deque>
+#include <string>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "taskmap/detail/nested_jobs.hpp"
+#include "taskmap/graph.hpp"
+#include "taskmap/run_options.hpp"
+
+namespace taskmap {
+
+template <class U>
+RunSummary Context::run(TaskGraph<U>& child) {
+  RunOptions options;
+  options.stop_token = stop_token();
+  options.raise_errors = true;
+  return detail::run_child(child, options);
+}
+
+template <class Items, class Fn>
+std::vector<
+    std::remove_cvref_t<std::invoke_result_t<Fn&, std::ranges::range_reference_t<const Items&>>>>
+Context::map(const Items& items, Fn fn) {
+  using Ref = std::ranges::range_reference_t<const Items&>;
+  using R = std::remove_cvref_t<std::invoke_result_t<Fn&, Ref>>;
+  static_assert(!std::is_void_v<R>, "ctx.map needs a function that returns a value");
+  using Item = std::remove_reference_t<Ref>;
+  // Elements the range makes on the fly (a view) are kept here, so the tasks can refer to them.
+  // A deque: never std::vector<bool>, whose elements have no address.
+  std::deque<std::remove_cv_t<Item>> made;
+  std::vector<const Item*> elements;
+  if constexpr (std::is_lvalue_reference_v<Ref>) {
+    for (Ref item : items) elements.push_back(&item);
+  } else {
+    for (auto&& item : items) made.push_back(std::forward<decltype(item)>(item));
+    for (const auto& item : made) elements.push_back(&item);
+  }
+  TaskGraph<R> child(std::string(name()) + "/map");
+  for (std::size_t i = 0; i < elements.size(); ++i) {
+    child.add_task("item " + std::to_string(i),
+                   [&fn, element = elements[i]]() -> R { return fn(*element); });
+  }
+  run(child);
+  // Every task succeeded (run() throws otherwise); task i has id i.
+  std::vector<R> out;
+  out.reserve(elements.size());
+  for (auto& result : detail::GraphAccess::state(child).results) out.push_back(std::move(*result));
+  return out;
+}
+
+}  // namespace taskmap
