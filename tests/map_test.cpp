@@ -31,6 +31,11 @@ struct MapSquare {
   long value;
 };
 
+// A trivially copyable result type that cannot be assigned.
+struct MapConstant {
+  const long value;
+};
+
 // The TaskError a task failed with, or null.
 const TaskError* map_task_error(const std::exception_ptr& error, std::exception_ptr& keep) {
   keep = error;
@@ -183,7 +188,7 @@ TEMPLATE_TEST_CASE("a stop request leaves ctx.map's remaining items uncalled, an
   CHECK(std::string(error->what()).find("asked to stop") != std::string::npos);
 }
 
-TEMPLATE_TEST_CASE("ctx.map gives move-only results and results with no default constructor",
+TEMPLATE_TEST_CASE("ctx.map gives move-only, unassignable and not default-constructible results",
                    "[map]", TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>(2);
   std::vector<long> items(5'000);
@@ -204,9 +209,16 @@ TEMPLATE_TEST_CASE("ctx.map gives move-only results and results with no default 
     }
     return mismatches;
   });
+  graph.add_task("constants", [&items](Context& ctx) {
+    const std::vector<MapConstant> out = ctx.map(items, [](long x) { return MapConstant{x}; });
+    long mismatches = 0;
+    for (std::size_t i = 0; i < out.size(); ++i) mismatches += out[i].value != items[i];
+    return mismatches;
+  });
   CHECK(executor.run(graph, {}).ok());
   CHECK(graph.result("boxes") == 5'000L * 5'001 / 2);
   CHECK(graph.result("squares") == 0);
+  CHECK(graph.result("constants") == 0);
 }
 
 TEMPLATE_TEST_CASE("ctx.map over 0 and 1 items, a list and a vector<bool> gives vectors", "[map]",

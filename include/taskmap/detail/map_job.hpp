@@ -228,7 +228,7 @@ template <class R, class Get>
 std::vector<R> map_results(std::size_t size, std::string_view task_name,
                            const std::stop_token& stop, Get& get) {
   if constexpr (std::is_trivially_default_constructible_v<R> && std::is_trivially_copyable_v<R> &&
-                !std::is_same_v<R, bool>) {
+                std::is_assignable_v<R&, R> && !std::is_same_v<R, bool>) {
     // Written in place: zeroing first costs less than a buffer and a copy. Not for bool:
     // std::vector<bool> packs its elements, so two workers would write the same word.
     std::vector<R> out(size);
