@@ -33,6 +33,7 @@
 
 #include <fmt/format.h>
 
+#include "taskmap/detail/cache_line.hpp"
 #include "taskmap/detail/describe_exception.hpp"
 #include "taskmap/detail/nested_jobs.hpp"
 #include "taskmap/detail/worker_pool.hpp"
