@@ -11,8 +11,10 @@
 #include <csignal>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <set>
+#include <span>
 #include <stdexcept>
 #include <stop_token>
 #include <string>
@@ -24,6 +26,10 @@
 #include <unistd.h>
 
 #include "test_support.hpp"
+
+#ifdef TASKMAP_TEST_HAVE_STORE
+#include <taskmap/directory_store.hpp>
+#endif
 
 using namespace taskmap;
 using namespace taskmap_test;
@@ -421,3 +427,49 @@ TEST_CASE("process pool: a task past its time limit fails with TaskTimeout", "[p
         std::string::npos);
   CHECK(no_children());
 }
+
+#ifdef TASKMAP_TEST_HAVE_STORE
+TEST_CASE("process pool: a store's valid records are taken in the parent, not run again",
+          "[process_pool]") {
+  const TempDir dir;
+  const std::filesystem::path ran = dir.path() / "ran";
+  // Each run of a task appends its name to a file: the workers' side effects that count.
+  auto logged = [ran](const std::string& name, int add) {
+    return [ran, name, add](std::span<const int> in) {
+      std::ofstream(ran, std::ios::app) << name << "\n";
+      int sum = add;
+      for (const int x : in) sum += x;
+      return sum;
+    };
+  };
+  auto build = [&](bool with_d) {
+    FuncMap<int> funcs{{"a", logged("a", 1)}, {"b", logged("b", 10)}, {"c", logged("c", 100)}};
+    DependencyMap deps{{"a", {}}, {"b", {"a"}}, {"c", {"b"}}};
+    if (with_d) {
+      funcs.emplace("d", logged("d", 1000));
+      deps["d"] = {"c"};
+    }
+    return create_graph<int>(funcs, deps);
+  };
+  ProcessPoolExecutor pool(2);
+  {
+    DirectoryStore store(dir.path() / "store");
+    auto g = build(false);
+    const RunSummary first = pool.run(g, {.store = &store});
+    CHECK(first.succeeded == 3);
+    CHECK(g.result("c") == 111);
+  }
+  CHECK(lines_of(read_file(ran)).size() == 3);
+  {
+    DirectoryStore store(dir.path() / "store");
+    auto g = build(true);
+    const RunSummary second = pool.run(g, {.store = &store});
+    CHECK(second.up_to_date == 3);
+    CHECK(second.succeeded == 1);
+    // d ran in a worker forked before c's record was read: c's value went to it as bytes.
+    CHECK(g.result("d") == 1111);
+  }
+  CHECK(lines_of(read_file(ran)) == std::vector<std::string>{"a", "b", "c", "d"});
+  CHECK(no_children());
+}
+#endif

@@ -43,11 +43,10 @@ class ProcessPoolExecutor {
 
   /// Runs every pending (or cancelled) task of `graph` whose ancestors have not failed, each
   /// in a worker process. The graph's value type needs a Codec (docs/codecs.md): a graph
-  /// without one does not compile. `options.ncores` is ignored; `options.store` is not
-  /// supported yet.
-  /// Throws: TaskError with `raise_errors`; Error if the graph is already running, if
-  /// `options.store` is set or if the workers cannot be polled; the first exception an
-  /// observer threw.
+  /// without one does not compile. `options.ncores` is ignored. With a store, records are
+  /// read and written in the calling process; a task whose record is valid is not sent.
+  /// Throws: TaskError with `raise_errors`; Error if the graph is already running or the
+  /// workers cannot be polled; the first exception an observer threw or the store's error.
   template <class T>
   RunSummary run(TaskGraph<T>& graph, const RunOptions& options = {});
 
@@ -98,11 +97,6 @@ RunSummary ProcessPoolExecutor::run(TaskGraph<T>& graph, const RunOptions& optio
                 "graph's value type needs a taskmap::Codec<T> (docs/codecs.md): use a built-in "
                 "type (numbers, std::string, the standard containers) or specialise Codec");
   if constexpr (Encodable<T>) {
-    if (options.store != nullptr) {
-      throw Error("graph '" + graph.name() +
-                  "': ProcessPoolExecutor does not run graphs with a store yet; run it on "
-                  "another executor");
-    }
     detail::ProcessRun<T> run(graph, options, *settings_);
     return run.go();
   } else {
