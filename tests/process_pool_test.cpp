@@ -473,3 +473,33 @@ TEST_CASE("process pool: a store's valid records are taken in the parent, not ru
   CHECK(no_children());
 }
 #endif
+
+TEST_CASE("process pool: a worker killed while idle is replaced before its next task",
+          "[process_pool]") {
+  const TempDir dir;
+  const std::filesystem::path pid_file = dir.path() / "pid";
+  // Kills the worker that ran "first" once it has replied, before "second" is sent to it.
+  struct Killer : Observer {
+    std::filesystem::path file;
+    void on_event(const TaskEvent& event) override {
+      if (event.kind != EventKind::finished || event.task != "first") return;
+      const int pid = std::stoi(read_file(file));
+      ::kill(pid, SIGKILL);
+      std::this_thread::sleep_for(50ms);
+    }
+  };
+  auto killer = std::make_shared<Killer>();
+  killer->file = pid_file;
+  ProcessPoolExecutor pool(1);
+  auto g = create_graph<int>({{"first",
+                               [pid_file] {
+                                 std::ofstream(pid_file) << pid_now();
+                                 return pid_now();
+                               }},
+                              {"second", [](int) { return pid_now(); }}},
+                             {{"first", {}}, {"second", {"first"}}});
+  const RunSummary summary = pool.run(g, {.observers = {killer}});
+  CHECK(summary.succeeded == 2);
+  CHECK(g.result("second") != g.result("first"));
+  CHECK(no_children());
+}

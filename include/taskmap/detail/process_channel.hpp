@@ -131,13 +131,15 @@ inline bool read_frame(int fd, std::string& inbox, std::string& frame) {
 }
 
 /// Appends what can be read now without blocking to `inbox`. False when the other end is
-/// gone (end of stream or an error other than "nothing to read").
+/// gone (end of stream or an error other than "nothing to read"). A read that leaves room
+/// in the buffer ends it: poll() reports what comes later, and a reply costs one recv.
 inline bool drain_socket(int fd, std::string& inbox) {
   char buffer[65536];
   for (;;) {
     const ::ssize_t got = ::recv(fd, buffer, sizeof buffer, MSG_DONTWAIT);
     if (got > 0) {
       inbox.append(buffer, static_cast<std::size_t>(got));
+      if (static_cast<std::size_t>(got) < sizeof buffer) return true;
       continue;
     }
     if (got < 0 && errno == EINTR) continue;

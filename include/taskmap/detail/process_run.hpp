@@ -78,6 +78,9 @@ class ProcessWorkers {
     return fork_error == 0 ? free_slot : nullptr;
   }
 
+  /// Forks a new worker into the empty slot `id`; 0 or the errno of the failure.
+  int respawn(std::size_t id) { return spawn(slots_[id], id); }
+
   /// Stops idle workers at or above `limit` (set_max_workers shrank the pool).
   void retire_above(std::size_t limit) noexcept {
     for (std::size_t id = limit; id < slots_.size(); ++id) {
@@ -172,13 +175,24 @@ class ProcessRun {
         run_.end(task, id, nullptr, ready_);
         continue;
       }
-      send_request(*worker, task);
+      if (send_request(*worker, task)) continue;
+      // The worker died while idle (killed from outside): it never saw the task, which goes
+      // to a new worker in its slot instead of failing for a crash it had no part in.
+      worker->stop(true);
+      const int error = workers_.respawn(id);
+      if (error == 0 && send_request(*worker, task)) continue;
+      worker->stop(true);
+      run_.end(task, id,
+               std::make_exception_ptr(Error("task '" + run_.name(task) +
+                                             "': cannot start a worker process for it: " +
+                                             errno_text(error != 0 ? error : EPIPE))),
+               ready_);
     }
   }
 
   // The inputs of `task` as the run core would gather them (ExecutorRun::invoke), each as
-  // "null", "the worker has it" or its bytes.
-  void send_request(ProcessWorker& worker, TaskId task) {
+  // "null", "the worker has it" or its bytes. False when the worker is gone.
+  bool send_request(ProcessWorker& worker, TaskId task) {
     begin_frame(request_);
     put_u32(request_, task);
     const std::size_t count_at = request_.size();
@@ -210,11 +224,13 @@ class ProcessRun {
     worker.task = task;
     worker.timed_out = false;
     const std::int64_t limit_ms = settings_.time_limit_ms.load(std::memory_order_relaxed);
+    worker.limit = std::chrono::milliseconds(limit_ms);
     worker.deadline = limit_ms > 0
                           ? std::chrono::steady_clock::now() + std::chrono::milliseconds(limit_ms)
                           : std::chrono::steady_clock::time_point::max();
-    // A worker that died before reading is found by poll() as the end of its stream.
-    static_cast<void>(send_all(worker.socket.get(), request_));
+    if (send_all(worker.socket.get(), request_)) return true;
+    worker.task = no_task;
+    return false;
   }
 
   // Waits until a busy worker replies, dies or passes its deadline, and ends its task.
@@ -288,14 +304,13 @@ class ProcessRun {
   void lost(ProcessWorker& worker, std::size_t id) {
     const TaskId task = worker.task;
     const bool timed_out = worker.timed_out;
+    const std::chrono::milliseconds limit = worker.limit;
     const ::pid_t pid = worker.pid;
     const WorkerExit exit = worker.stop(false);
     if (task == no_task) return;
     std::exception_ptr error;
     if (timed_out) {
-      error = std::make_exception_ptr(TaskTimeout(
-          run_.name(task),
-          std::chrono::milliseconds(settings_.time_limit_ms.load(std::memory_order_relaxed))));
+      error = std::make_exception_ptr(TaskTimeout(run_.name(task), limit));
     } else {
       error = std::make_exception_ptr(
           WorkerCrashed("task '" + run_.name(task) + "' was running in worker process " +

@@ -205,6 +205,7 @@ struct ProcessWorker {
   FileDescriptor socket;
   TaskId task = no_task;  // the task it runs, or no_task when idle
   std::chrono::steady_clock::time_point deadline{};
+  std::chrono::milliseconds limit{0};  // the time limit its task was given
   bool timed_out = false;
   std::vector<std::uint8_t> known;  // per task: the worker holds its value
   std::string inbox;                // bytes of replies not yet complete
@@ -216,8 +217,11 @@ struct ProcessWorker {
   /// how it ended. Never leaves a zombie.
   WorkerExit stop(bool kill) noexcept {
     static_cast<void>(socket.close());  // an idle worker reads the end of stream and exits
-    if (kill) ::kill(pid, SIGKILL);
-    const WorkerExit exit = WorkerExit::of(reap_child(pid));
+    WorkerExit exit;
+    if (pid > 0) {  // never kill(-1): that would signal every process we may signal
+      if (kill) ::kill(pid, SIGKILL);
+      exit = WorkerExit::of(reap_child(pid));
+    }
     pid = -1;
     task = no_task;
     timed_out = false;
