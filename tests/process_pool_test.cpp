@@ -503,3 +503,34 @@ TEST_CASE("process pool: a worker killed while idle is replaced before its next 
   CHECK(g.result("second") != g.result("first"));
   CHECK(no_children());
 }
+
+TEST_CASE("process pool: set_max_workers during a run grows and shrinks the pool",
+          "[process_pool]") {
+  ProcessPoolExecutor pool(1);
+  // Grows to 3 as the first task starts (in the parent: observers run there), shrinks back to 1
+  // when the third ends.
+  struct Resizer : Observer {
+    ProcessPoolExecutor* pool = nullptr;
+    int started = 0;
+    int ended = 0;
+    void on_event(const TaskEvent& event) override {
+      if (event.kind == EventKind::started && ++started == 1) pool->set_max_workers(3);
+      if (event.kind == EventKind::finished && ++ended == 3) pool->set_max_workers(1);
+    }
+  };
+  auto resizer = std::make_shared<Resizer>();
+  resizer->pool = &pool;
+  auto slow = [] {
+    std::this_thread::sleep_for(200ms);
+    return pid_now();
+  };
+  auto g = create_graph<int>(
+      {{"a", slow}, {"b", slow}, {"c", slow}, {"d", [](int, int, int) { return pid_now(); }}},
+      {{"a", {}}, {"b", {}}, {"c", {}}, {"d", {"a", "b", "c"}}});
+  const auto start = Clock::now();
+  pool.run(g, {.observers = {resizer}});
+  CHECK(seconds_since(start) < 0.39);
+  CHECK(std::set<int>{g.result("a"), g.result("b"), g.result("c")}.size() == 3);
+  CHECK(pool.max_workers() == 1);
+  CHECK(no_children());
+}

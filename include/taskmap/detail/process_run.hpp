@@ -134,9 +134,8 @@ class ProcessRun {
 
   RunSummary go() {
     for (;;) {
-      const std::size_t max = limit();
-      workers_.retire_above(max);
-      dispatch(max);
+      workers_.retire_above(limit());
+      dispatch();
       if (run_.finished()) break;
       wait_for_replies();
     }
@@ -149,11 +148,12 @@ class ProcessRun {
                                    ProcessPoolSettings::kMaxWorkers);
   }
 
-  // Starts ready tasks while a worker is free (or can be forked).
-  void dispatch(std::size_t max) {
+  // Starts ready tasks while a worker is free (or can be forked). The limit is read for
+  // each task: an observer that grows the pool as a task starts has it grow at once.
+  void dispatch() {
     while (!ready_.empty()) {
       int fork_error = 0;
-      ProcessWorker* worker = workers_.idle_or_new(max, fork_error);
+      ProcessWorker* worker = workers_.idle_or_new(limit(), fork_error);
       if (worker == nullptr) {
         if (fork_error == 0 || workers_.busy() != 0) return;  // a reply frees one
         // Not one worker can be had: the task fails instead of the run waiting forever.
