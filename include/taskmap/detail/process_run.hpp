@@ -245,7 +245,11 @@ class ProcessRun {
       ids_.push_back(id);
       nearest = std::min(nearest, worker.deadline);
     }
-    if (fds_.empty()) return;
+    if (fds_.empty()) {
+      // Tasks in flight but none queued and none on a worker: waiting would never end.
+      throw Error("taskmap: ProcessPoolExecutor lost track of the tasks in flight in graph '" +
+                  g_.name + "'");
+    }
     int timeout = -1;
     if (nearest != std::chrono::steady_clock::time_point::max()) {
       const auto left =
