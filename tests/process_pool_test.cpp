@@ -533,3 +533,26 @@ TEST_CASE("process pool: set_max_workers during a run grows and shrinks the pool
   CHECK(pool.max_workers() == 1);
   CHECK(no_children());
 }
+
+TEST_CASE("process pool: with SIGCHLD ignored a crash is still seen, its status unknown",
+          "[process_pool]") {
+  struct IgnoreChildren {
+    struct sigaction before {};
+    IgnoreChildren() {
+      struct sigaction ignore {};
+      ignore.sa_handler = SIG_IGN;
+      ::sigaction(SIGCHLD, &ignore, &before);
+    }
+    ~IgnoreChildren() { ::sigaction(SIGCHLD, &before, nullptr); }
+  };
+  const IgnoreChildren ignoring;
+  ProcessPoolExecutor pool(1);
+  auto g = create_graph<int>({{"crash", []() -> int { std::abort(); }}, {"fine", fa}},
+                             {{"crash", {}}, {"fine", {}}});
+  const RunSummary summary = pool.run(g);
+  CHECK(summary.succeeded == 1);
+  const WorkerCrashed crash = crash_of(g, "crash");
+  CHECK(crash.signal() == 0);
+  CHECK(crash.exit_status() == -1);
+  CHECK(what_of(g.error("crash")).find("its exit status was taken") != std::string::npos);
+}

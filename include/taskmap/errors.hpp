@@ -317,7 +317,8 @@ class RemoteTaskError : public Error {
 class WorkerCrashed : public Error {
  public:
   /// `task` was running in process `pid`, which was killed by `signal` (0 when it exited)
-  /// or exited with `exit_status` (-1 when it was killed).
+  /// or exited with `exit_status` (-1 when it was killed); both 0 and -1 when the program
+  /// reaped the process itself (SIGCHLD ignored), so how it ended is unknown.
   WorkerCrashed(std::string message, std::string task, long pid, int signal, int exit_status)
       : Error(std::move(message)),
         task_(std::move(task)),
@@ -330,7 +331,7 @@ class WorkerCrashed : public Error {
   [[nodiscard]] long pid() const noexcept { return pid_; }
   /// The signal that killed the worker, or 0 when it exited.
   [[nodiscard]] int signal() const noexcept { return signal_; }
-  /// The status the worker exited with, or -1 when a signal killed it.
+  /// The status the worker exited with, or -1 when a signal killed it (or it is unknown).
   [[nodiscard]] int exit_status() const noexcept { return exit_status_; }
 
  private:

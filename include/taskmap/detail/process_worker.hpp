@@ -152,16 +152,22 @@ template <class T>
 /// What became of a worker process that is gone: how `status` (from waitpid) reads.
 struct WorkerExit {
   int signal = 0;        // the signal that killed it, or 0
-  int exit_status = -1;  // the status it exited with, or -1
+  int exit_status = -1;  // the status it exited with, or -1 (also when it is unknown)
 
+  /// `status` from waitpid, or -1 when waitpid could not tell.
   static WorkerExit of(int status) noexcept {
     WorkerExit exit;
+    if (status == -1) return exit;
     if (WIFSIGNALED(status)) exit.signal = WTERMSIG(status);
     if (WIFEXITED(status)) exit.exit_status = WEXITSTATUS(status);
     return exit;
   }
 
   [[nodiscard]] std::string describe() const {
+    if (signal == 0 && exit_status == -1) {
+      return "ended; its exit status was taken before taskmap could read it (SIGCHLD "
+             "ignored, or a waitpid(-1) elsewhere in the program)";
+    }
     if (signal == 0) return "exited with status " + std::to_string(exit_status);
     return "was killed by signal " + std::to_string(signal) + signal_name(signal);
   }
@@ -190,11 +196,12 @@ struct WorkerExit {
   }
 };
 
-/// waitpid(pid) retried after EINTR; the status, or 0 when the child cannot be waited for.
+/// waitpid(pid) retried after EINTR; the status, or -1 when the child cannot be waited for
+/// (it was reaped already: SIGCHLD is ignored, or the program waited for any child).
 inline int reap_child(::pid_t pid) noexcept {
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return 0;
+    if (errno != EINTR) return -1;
   }
   return status;
 }
