@@ -82,7 +82,8 @@ class Context {
   /// Runs the child graph `child` (any value type) on the executor running this task and
   /// returns its summary; its results stay in `child`. On the pool executors its tasks run
   /// in parallel and this worker helps; elsewhere they run inline on this thread. The run's
-  /// stop token reaches the child. Defined in taskmap/subgraph.hpp.
+  /// stop token reaches the child, and its observers see the child's task events as
+  /// "<this task>/<child task>". Defined in taskmap/subgraph.hpp.
   /// Throws: TaskError naming the child's first failed task, its exception nested.
   template <class U>
   RunSummary run(TaskGraph<U>& child);
