@@ -1,7 +1,7 @@
 // co_await ctx.run_async(child) in coroutine tasks on every executor: results and summary, a
 // sibling that goes on while the child's coroutines wait (the parent is suspended, not
-// blocking, on the coroutine executors), failures, stops, 100 nested levels (10,000 on the
-// coroutine executors, which ctx.run cannot reach: the stack stays flat). And the parent
+// blocking, on the coroutine executors), failures, stops, 100 nested levels (10,000 where a
+// loop drives coroutine tasks, which ctx.run cannot reach: the stack stays flat). And the parent
 // run's observers seeing child tasks (ctx.run, run_async, map) as "parent/child", with the
 // real log, progress and trace observers.
 
@@ -207,8 +207,9 @@ TEMPLATE_TEST_CASE("co_await ctx.run_async nests 100 levels deep", "[subgraph][r
   CHECK(parent.result("top") == 100);
 }
 
-TEMPLATE_TEST_CASE("on the coroutine executors nested run_async keeps the stack flat",
-                   "[subgraph][run_async]", CoroutineExecutor, CoroutinePoolExecutor) {
+TEMPLATE_TEST_CASE("nested run_async keeps the stack flat where a loop drives the task",
+                   "[subgraph][run_async]", SequentialExecutor, CoroutineExecutor,
+                   CoroutinePoolExecutor) {
   // ctx.run keeps about 1.4 KiB of stack per level and cannot go 10,000 deep on 8 MiB
   // stacks (docs/dynamic.md): these levels fit only if each one returns to the loop.
   const int levels = kSanitized ? 1000 : 10'000;
