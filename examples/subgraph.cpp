@@ -2,7 +2,10 @@
 // a small table of contents, runs a child graph with one task per chapter (each counting the
 // words of its chapter's paragraphs with ctx.map), and reads the child's results; a recursive
 // task sums a range by splitting it in a child graph per level. On the thread pool the child
-// tasks run in parallel, the task that started them helping.
+// tasks run in parallel, the task that started them helping. Then a coroutine task awaits a
+// child graph of "downloads" with co_await ctx.run_async on CoroutineExecutor: while they
+// wait, a sibling task keeps ticking on the same thread.
+#include <chrono>
 #include <cstddef>
 #include <cstdio>
 #include <numeric>
@@ -70,5 +73,35 @@ int main() {
   const taskmap::RunSummary summary = pool.run(graph, {.raise_errors = true});
   std::printf("%ld words; sum of 0..99999 = %ld; %zu tasks succeeded\n", graph.result("crawl"),
               graph.result("sum"), summary.succeeded);
-  return graph.result("crawl") == 28 && graph.result("sum") == 4'999'950'000L ? 0 : 1;
+
+  using namespace std::chrono_literals;
+  bool downloading = true;
+  int ticks = 0;
+  taskmap::TaskGraph<int> site("site");
+  site.add_task("download", [&](taskmap::Context& ctx) -> taskmap::Task<int> {
+    taskmap::TaskGraph<int> pages("pages");
+    for (int page = 1; page <= 3; ++page) {
+      pages.add_task("page " + std::to_string(page), [page]() -> taskmap::Task<int> {
+        co_await taskmap::sleep_for(20ms);  // a download
+        co_return 1000 * page;
+      });
+    }
+    co_await ctx.run_async(pages);  // suspended: the event loop runs the pages and "ticker"
+    downloading = false;
+    co_return pages.result("page 1") + pages.result("page 2") + pages.result("page 3");
+  });
+  site.add_task("ticker", [&]() -> taskmap::Task<int> {
+    while (downloading) {
+      co_await taskmap::sleep_for(2ms);
+      ++ticks;
+    }
+    co_return ticks;
+  });
+  taskmap::CoroutineExecutor{}.run(site, {.raise_errors = true});
+  std::printf("downloaded %d bytes while the ticker ticked %d times\n", site.result("download"),
+              ticks);
+  return graph.result("crawl") == 28 && graph.result("sum") == 4'999'950'000L &&
+                 site.result("download") == 6000 && ticks > 0
+             ? 0
+             : 1;
 }

@@ -51,8 +51,10 @@ enum class EventKind : std::uint8_t {
 struct TaskEvent {
   EventKind kind;          ///< what happened
   std::string_view graph;  ///< the graph's name
-  std::string_view task;   ///< the task's name
-  std::size_t worker;      ///< id of the worker that reported it (0 on the sequential executor)
+  /// The task's name; a child graph's task (Context::run, run_async, map) is named
+  /// "<parent task>/<child task>", under the observed run's graph name.
+  std::string_view task;
+  std::size_t worker;  ///< id of the worker that reported it (0 on the sequential executor)
   std::chrono::system_clock::time_point time;  ///< when it happened
   /// For `failed`: the exception the task threw. For `skipped`: the error recorded on the
   /// task (AncestorFailed, or TriggerUnmet for a task whose trigger rule can no longer be

@@ -22,6 +22,11 @@ namespace taskmap {
 template <class T>
 class TaskGraph;
 
+namespace detail {
+template <class U>
+class ChildRunAwaiter;
+}  // namespace detail
+
 /// How to run a graph. An aggregate: `run(g, {.raise_errors = true})`.
 struct RunOptions {
   /// Worker threads for the parallel executors; 0 means the hardware concurrency.
@@ -77,10 +82,21 @@ class Context {
   /// Runs the child graph `child` (any value type) on the executor running this task and
   /// returns its summary; its results stay in `child`. On the pool executors its tasks run
   /// in parallel and this worker helps; elsewhere they run inline on this thread. The run's
-  /// stop token reaches the child. Defined in taskmap/subgraph.hpp.
+  /// stop token reaches the child, and its observers see the child's task events as
+  /// "<this task>/<child task>". Defined in taskmap/subgraph.hpp.
   /// Throws: TaskError naming the child's first failed task, its exception nested.
   template <class U>
   RunSummary run(TaskGraph<U>& child);
+
+  /// In a coroutine task, `co_await ctx.run_async(child)` runs the child graph `child` (any
+  /// value type) and yields its summary as run() does, but on CoroutineExecutor and
+  /// CoroutinePoolExecutor the task is suspended meanwhile, the child's tasks running in the
+  /// same event loop or on the same pool; elsewhere the child runs as run() runs it. Await
+  /// the result at once. Defined in taskmap/subgraph.hpp.
+  /// Throws (when awaited): TaskError naming the child's first failed task, its exception
+  /// nested; Error if `child` is already running.
+  template <class U>
+  [[nodiscard]] detail::ChildRunAwaiter<U> run_async(TaskGraph<U>& child);
 
   /// Calls `fn` on every element of `items` in parallel on the executor running this task
   /// and returns the results in item order, always as a vector. `fn` is called concurrently;

@@ -1,7 +1,8 @@
 #pragma once
 /// @file subgraph.hpp
-/// Graphs that grow while they run: Context::run (a child graph run from a task) and
-/// Context::map (fan-out and gather). docs/dynamic.md explains them.
+/// Graphs that grow while they run: Context::run (a child graph run from a task),
+/// Context::run_async (the same, awaited by a coroutine task) and Context::map (fan-out and
+/// gather). docs/dynamic.md explains them.
 
 #include <cstddef>
 #include <deque>
@@ -13,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "taskmap/detail/child_observers.hpp"
+#include "taskmap/detail/child_run_awaiter.hpp"
 #include "taskmap/detail/map_job.hpp"
 #include "taskmap/detail/nested_jobs.hpp"
 #include "taskmap/graph.hpp"
@@ -22,10 +25,12 @@ namespace taskmap {
 
 template <class U>
 RunSummary Context::run(TaskGraph<U>& child) {
-  RunOptions options;
-  options.stop_token = stop_token();
-  options.raise_errors = true;
-  return detail::run_child(child, options);
+  return detail::run_child(child, detail::child_options(*this));
+}
+
+template <class U>
+detail::ChildRunAwaiter<U> Context::run_async(TaskGraph<U>& child) {
+  return detail::ChildRunAwaiter<U>(child, detail::child_options(*this));
 }
 
 template <class Items, class Fn>

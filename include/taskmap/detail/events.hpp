@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "taskmap/detail/child_observers.hpp"
 #include "taskmap/observer.hpp"
 #include "taskmap/run_summary.hpp"
 #include "taskmap/task_status.hpp"
@@ -65,6 +66,9 @@ class EventSink {
       if (s == TaskStatus::pending || s == TaskStatus::cancelled) ++info_.pending;
     }
     info_.workers = workers;
+    // Listed while it runs, so that child graphs run from its tasks find its observers.
+    observed_runs().add(graph_.data(), &observers_);
+    listed_ = true;
     for (std::size_t i = 0; i < observers_.size(); ++i) {
       if (!observers_[i]) continue;
       try {
@@ -77,6 +81,7 @@ class EventSink {
           } catch (...) {  // NOLINT(bugprone-empty-catch): the first exception is reported
           }
         }
+        unlist();
         throw;
       }
     }
@@ -84,7 +89,8 @@ class EventSink {
 
   /// Reports the end of a run. With `quietly` (the run is ending by an observer's exception,
   /// which the caller rethrows), every observer is told and their exceptions are dropped.
-  void run_finished(const RunSummary& summary, bool quietly = false) const {
+  void run_finished(const RunSummary& summary, bool quietly = false) {
+    unlist();
     for (const auto& observer : observers_) {
       if (!observer) continue;
       if (!quietly) {
@@ -99,11 +105,17 @@ class EventSink {
   }
 
  private:
+  void unlist() noexcept {
+    if (listed_) observed_runs().remove(graph_.data());
+    listed_ = false;
+  }
+
   const std::vector<std::shared_ptr<Observer>>& observers_;
   std::string_view graph_;
   const std::vector<std::string>& task_names_;
   const std::vector<Trigger>& triggers_;  // empty: every task has the default
   RunInfo info_;
+  bool listed_ = false;  // in observed_runs()
 };
 
 }  // namespace taskmap::detail
