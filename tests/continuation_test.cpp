@@ -33,9 +33,11 @@ Continue<FibPair> fibonacci_pair(std::uint64_t n) {
   if (n == 0) return Continue<FibPair>(FibPair{0, 1});
   TaskGraph<FibPair> level("fibonacci " + std::to_string(n));
   level.add_task("smaller", [n] { return fibonacci_pair(n - 1); });
-  level.add_task(
-      "step", [](const FibPair& below) { return FibPair{below[1], below[0] + below[1]}; },
-      {"smaller"});
+  level.add_task("step",
+                 [](const FibPair& below) {
+                   return FibPair{below[1], below[0] + below[1]};
+                 },
+                 {"smaller"});
   return continue_with(std::move(level), "step");
 }
 
@@ -72,14 +74,13 @@ Continue<std::vector<int>> continued_quicksort(std::vector<int> values) {
   TaskGraph<std::vector<int>> level("quicksort");
   level.add_task("left", [part = std::move(left)] { return continued_quicksort(part); });
   level.add_task("right", [part = std::move(right)] { return continued_quicksort(part); });
-  level.add_task(
-      "join",
-      [pivot](std::vector<int> lower, const std::vector<int>& upper) {
-        lower.push_back(pivot);
-        lower.insert(lower.end(), upper.begin(), upper.end());
-        return lower;
-      },
-      {"left", "right"});
+  level.add_task("join",
+                 [pivot](std::vector<int> lower, const std::vector<int>& upper) {
+                   lower.push_back(pivot);
+                   lower.insert(lower.end(), upper.begin(), upper.end());
+                   return lower;
+                 },
+                 {"left", "right"});
   return continue_with(std::move(level), "join");
 }
 
@@ -121,24 +122,24 @@ TEMPLATE_TEST_CASE("a continuation's tasks may continue again, each with its own
   auto executor = make_executor<TestType>(2);
   TaskGraph<std::string> graph("outer");
   graph.add_task("seed", [] { return std::string("s"); });
-  graph.add_task(
-      "grow",
-      [](const std::string& seed) {
-        TaskGraph<std::string> middle("middle");
-        middle.add_task("m", [seed] {
-          TaskGraph<std::string> inner("inner");
-          inner.add_task("i1", [seed] { return seed + "-i1"; });
-          inner.add_task("i2", [](const std::string& s) { return s + "-i2"; }, {"i1"});
-          return continue_with(std::move(inner), "i2");
-        });
-        middle.add_task("m2", [](const std::string& s) { return s + "-m2"; }, {"m"});
-        return continue_with(std::move(middle), "m2");
-      },
-      {"seed"});
+  graph.add_task("grow",
+                 [](const std::string& seed) {
+                   TaskGraph<std::string> middle("middle");
+                   middle.add_task("m", [seed] {
+                     TaskGraph<std::string> inner("inner");
+                     inner.add_task("i1", [seed] { return seed + "-i1"; });
+                     inner.add_task("i2", [](const std::string& s) { return s + "-i2"; }, {"i1"});
+                     return continue_with(std::move(inner), "i2");
+                   });
+                   middle.add_task("m2", [](const std::string& s) { return s + "-m2"; }, {"m"});
+                   return continue_with(std::move(middle), "m2");
+                 },
+                 {"seed"});
   graph.add_task("plain", [](const std::string& seed) { return seed + "-plain"; }, {"seed"});
-  graph.add_task("after", [](const std::string& grown, const std::string& plain) {
-    return grown + "+" + plain;
-  }, {"grow", "plain"});
+  graph.add_task(
+      "after",
+      [](const std::string& grown, const std::string& plain) { return grown + "+" + plain; },
+      {"grow", "plain"});
   graph.add_task("at once", [] { return Continue<std::string>(std::string("now")); });
   const RunSummary summary = executor.run(graph, {});
   CHECK(summary.ok());
@@ -194,8 +195,8 @@ TEMPLATE_TEST_CASE("a failure deep in a chain fails the task, naming the task th
   CHECK(saw_original);
 }
 
-TEMPLATE_TEST_CASE("a failed child task other than the named one fails the task",
-                   "[continuation]", TASKMAP_CONFORMANCE_EXECUTORS) {
+TEMPLATE_TEST_CASE("a failed child task other than the named one fails the task", "[continuation]",
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>(2);
   TaskGraph<int> graph("parent");
   graph.add_task("spawn", [] {
@@ -236,8 +237,8 @@ TEMPLATE_TEST_CASE("a continuation naming a task its graph lacks fails, naming b
   REQUIRE_THROWS_AS(std::rethrow_exception(graph.error("spawn")), UnknownTaskError);
 }
 
-TEMPLATE_TEST_CASE("a stop request in a continuation cancels the continued task",
-                   "[continuation]", TASKMAP_CONFORMANCE_EXECUTORS) {
+TEMPLATE_TEST_CASE("a stop request in a continuation cancels the continued task", "[continuation]",
+                   TASKMAP_CONFORMANCE_EXECUTORS) {
   auto executor = make_executor<TestType>(2);
   std::stop_source source;
   bool saw_stop = false;
