@@ -266,3 +266,11 @@ TEMPLATE_TEST_CASE("a stop request in a continuation cancels the continued task"
   CHECK(again.ok());
   CHECK(graph.result("after") == 1);
 }
+
+TEST_CASE("a plain task may return Continue<T> of its graph's T, a coroutine may not",
+          "[continuation]") {
+  STATIC_REQUIRE(TaskCallable<Continue<int> (*)(), int>);
+  STATIC_REQUIRE(TaskCallable<Continue<int> (*)(Context&, const int&), int>);
+  STATIC_REQUIRE_FALSE(TaskCallable<Continue<long> (*)(), int>);
+  STATIC_REQUIRE_FALSE(TaskCallable<Task<Continue<int>> (*)(), int>);
+}
