@@ -7,12 +7,15 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <random>
 #include <stdexcept>
 #include <stop_token>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -273,4 +276,48 @@ TEST_CASE("a plain task may return Continue<T> of its graph's T, a coroutine may
   STATIC_REQUIRE(TaskCallable<Continue<int> (*)(Context&, const int&), int>);
   STATIC_REQUIRE_FALSE(TaskCallable<Continue<long> (*)(), int>);
   STATIC_REQUIRE_FALSE(TaskCallable<Task<Continue<int>> (*)(), int>);
+}
+
+TEMPLATE_TEST_CASE("a continued task holds its group place until its continuation ends",
+                   "[continuation]", TASKMAP_CONFORMANCE_EXECUTORS) {
+  auto executor = make_executor<TestType>(2);
+  std::atomic<int> inside{0};
+  std::atomic<int> most{0};
+  auto visit = [&] {
+    const int now = ++inside;
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    --inside;
+  };
+  FuncMap<int> funcs;
+  DependencyMap deps;
+  ConcurrencyGroup group;
+  for (int i = 0; i < 4; ++i) {
+    const std::string name = "member " + std::to_string(i);
+    funcs.emplace(name, [&visit, i] {
+      TaskGraph<int> child("child");
+      child.add_task("work", [&visit, i] {
+        visit();
+        return i;
+      });
+      return continue_with(std::move(child), "work");
+    });
+    deps[name] = {};
+    group.tasks.push_back(name);
+  }
+  funcs.emplace("plain", [&visit] {
+    visit();
+    return 10;
+  });
+  deps["plain"] = {};
+  group.tasks.push_back("plain");
+  auto graph = create_graph<int>(std::move(funcs), std::move(deps), {.groups = {{"one", group}}});
+  const RunSummary summary = executor.run(graph, {});
+  CHECK(summary.ok());
+  CHECK(summary.succeeded == 5);
+  CHECK(most.load() == 1);
+  CHECK(graph.result("member 3") == 3);
+  CHECK(graph.result("plain") == 10);
 }
