@@ -2,6 +2,7 @@
 /// @file errors.hpp
 /// Every exception taskmap throws. All derive from taskmap::Error.
 
+#include <chrono>
 #include <cstddef>
 #include <exception>
 #include <stdexcept>
@@ -284,6 +285,80 @@ class WorkerStateError : public Error {
   std::string task_;
   std::string requested_;
   std::string built_;
+};
+
+/// A task of a ProcessPoolExecutor threw in its worker process: the exception object cannot
+/// cross the process boundary, so its type's name and its what() come back instead.
+class RemoteTaskError : public Error {
+ public:
+  /// `task` threw an exception of type `type` whose what() was `message` ("" when it is not
+  /// a std::exception).
+  RemoteTaskError(std::string task, std::string type, std::string message)
+      : Error("task '" + task + "' threw " + type + " in a worker process" +
+              (message.empty() ? std::string() : ": " + message)),
+        task_(std::move(task)),
+        type_(std::move(type)),
+        message_(std::move(message)) {}
+  /// The task that threw.
+  [[nodiscard]] const std::string& task() const noexcept { return task_; }
+  /// The demangled name of the thrown exception's type, e.g. "std::runtime_error".
+  [[nodiscard]] const std::string& type_name() const noexcept { return type_; }
+  /// What the original exception's what() said ("" when it was not a std::exception).
+  [[nodiscard]] const std::string& message() const noexcept { return message_; }
+
+ private:
+  std::string task_;
+  std::string type_;
+  std::string message_;
+};
+
+/// The worker process running a task of a ProcessPoolExecutor died before it answered:
+/// killed by a signal (SIGSEGV, SIGKILL, SIGABRT from abort(), the OOM killer) or exited.
+class WorkerCrashed : public Error {
+ public:
+  /// `task` was running in process `pid`, which was killed by `signal` (0 when it exited)
+  /// or exited with `exit_status` (-1 when it was killed); both 0 and -1 when the program
+  /// reaped the process itself (SIGCHLD ignored), so how it ended is unknown.
+  WorkerCrashed(std::string message, std::string task, long pid, int signal, int exit_status)
+      : Error(std::move(message)),
+        task_(std::move(task)),
+        pid_(pid),
+        signal_(signal),
+        exit_status_(exit_status) {}
+  /// The task the worker was running.
+  [[nodiscard]] const std::string& task() const noexcept { return task_; }
+  /// The worker's process id.
+  [[nodiscard]] long pid() const noexcept { return pid_; }
+  /// The signal that killed the worker, or 0 when it exited.
+  [[nodiscard]] int signal() const noexcept { return signal_; }
+  /// The status the worker exited with, or -1 when a signal killed it (or it is unknown).
+  [[nodiscard]] int exit_status() const noexcept { return exit_status_; }
+
+ private:
+  std::string task_;
+  long pid_;
+  int signal_;
+  int exit_status_;
+};
+
+/// A task of a ProcessPoolExecutor ran past the executor's time limit: its worker process
+/// was killed and a new one took its place.
+class TaskTimeout : public Error {
+ public:
+  /// `task` ran longer than `limit`.
+  TaskTimeout(std::string task, std::chrono::milliseconds limit)
+      : Error("task '" + task + "' ran longer than its time limit of " +
+              std::to_string(limit.count()) + " ms and its worker process was killed"),
+        task_(std::move(task)),
+        limit_(limit) {}
+  /// The task that ran too long.
+  [[nodiscard]] const std::string& task() const noexcept { return task_; }
+  /// The limit it ran past.
+  [[nodiscard]] std::chrono::milliseconds limit() const noexcept { return limit_; }
+
+ private:
+  std::string task_;
+  std::chrono::milliseconds limit_;
 };
 
 }  // namespace taskmap

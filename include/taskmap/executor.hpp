@@ -76,6 +76,12 @@ class ExecutorRun {
   /// True when the started task is a coroutine (returns taskmap::Task).
   [[nodiscard]] bool is_coroutine(TaskId task) const noexcept { return core_.is_coroutine(task); }
 
+  /// True when start() took the started task's value from the run's store instead (its
+  /// record is valid; observers saw `up_to_date`): it must not run, only end. An executor
+  /// that calls invoke() need not ask (invoke() does nothing for such a task); one that runs
+  /// tasks elsewhere (another process) must.
+  [[nodiscard]] bool up_to_date(TaskId task) const noexcept { return core_.up_to_date(task); }
+
   /// Calls the started task's function with its dependencies' values on this thread (a
   /// coroutine is driven to completion here) and stores its value; returns what it threw,
   /// or null. Pass the result to end(): a task that returned a Continue<T> comes back as

@@ -83,10 +83,10 @@ class Context {
   RunSummary run(TaskGraph<U>& child);
 
   /// Calls `fn` on every element of `items` in parallel on the executor running this task
-  /// (a child graph of independent tasks) and returns the results in item order, always as a
-  /// vector. `fn` is called concurrently; `items` must not change meanwhile. Defined in
-  /// taskmap/subgraph.hpp.
-  /// Throws: TaskError naming the first failed item's task ("item N"), its exception nested.
+  /// and returns the results in item order, always as a vector. `fn` is called concurrently;
+  /// `items` must not change meanwhile. Defined in taskmap/subgraph.hpp.
+  /// Throws: TaskError naming the lowest failing item ("item N"), its exception nested; or,
+  /// when the run is asked to stop before every item was called, naming the first uncalled.
   template <class Items, class Fn>
   std::vector<
       std::remove_cvref_t<std::invoke_result_t<Fn&, std::ranges::range_reference_t<const Items&>>>>

@@ -151,6 +151,8 @@ class RunCore {
     return g_.funcs[task].is_coroutine() && !reused(task);
   }
 
+  [[nodiscard]] bool up_to_date(TaskId task) const noexcept { return reused(task); }
+
   TASKMAP_DETAIL_ALWAYS_INLINE std::exception_ptr invoke(TaskId task, std::size_t worker) noexcept {
     try {
       Slot& slot = slot_of(worker);

@@ -1,0 +1,558 @@
+// ProcessPoolExecutor with real worker processes: values crossing as bytes, exceptions coming
+// back as RemoteTaskError, every way a worker dies, replacements, time limits, and that no
+// process or file descriptor outlives a run.
+
+#include <taskmap/executors/process_pool.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <span>
+#include <stdexcept>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "test_support.hpp"
+
+#ifdef TASKMAP_TEST_HAVE_STORE
+#include <taskmap/directory_store.hpp>
+#endif
+
+using namespace taskmap;
+using namespace taskmap_test;
+using namespace std::chrono_literals;
+
+namespace {
+
+// Open file descriptors of this process.
+std::size_t open_fds() {
+  std::size_t count = 0;
+  for ([[maybe_unused]] const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+    ++count;
+  }
+  return count;
+}
+
+// True when this process has no child at all, running or zombie.
+bool no_children() {
+  int status = 0;
+  return ::waitpid(-1, &status, WNOHANG) < 0 && errno == ECHILD;
+}
+
+int pid_now() { return static_cast<int>(::getpid()); }
+
+// The WorkerCrashed recorded for `task`.
+template <class T>
+WorkerCrashed crash_of(const TaskGraph<T>& g, const std::string& task) {
+  REQUIRE(g.status(task) == TaskStatus::failed);
+  try {
+    std::rethrow_exception(g.error(task));
+  } catch (const WorkerCrashed& e) {
+    return e;
+  } catch (...) {
+    FAIL("task " << task << " failed with " << what_of(g.error(task)) << ", not WorkerCrashed");
+  }
+  throw std::logic_error("unreachable");
+}
+
+// Counts events in the parent, to show observers run there.
+struct Counting : Observer {
+  std::atomic<int> started{0};
+  std::atomic<int> finished{0};
+  std::atomic<int> failed{0};
+  std::set<std::size_t> workers;
+  void on_event(const TaskEvent& event) override {
+    if (event.kind == EventKind::started) {
+      ++started;
+      workers.insert(event.worker);
+    }
+    if (event.kind == EventKind::finished) ++finished;
+    if (event.kind == EventKind::failed) ++failed;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("process pool: int results of a diamond and a chain", "[process_pool]") {
+  ProcessPoolExecutor pool(2);
+  auto g = create_graph<int>(
+      {{"a", fa},
+       {"b", fb},
+       {"b2", fb},
+       {"c", fc},
+       {"d", [](int x) { return x * 2; }},
+       {"e", [](int x) { return x - 1; }}},
+      {{"a", {}}, {"b", {"a"}}, {"b2", {"a"}}, {"c", {"b", "b2"}}, {"d", {"c"}}, {"e", {"d"}}});
+  const RunSummary summary = pool.run(g);
+  CHECK(summary.succeeded == 6);
+  CHECK(g.result("a") == 5);
+  CHECK(g.result("c") == 15 + 15 + 20);
+  CHECK(g.result("e") == 99);
+  CHECK(no_children());
+}
+
+TEST_CASE("process pool: std::string values and a Context cross both ways", "[process_pool]") {
+  ProcessPoolExecutor pool(3);
+  const std::string big(100000, 'x');  // several socket buffers' worth
+  auto g = create_graph<std::string>(
+      {{"who",
+        [](Context& ctx) { return std::string(ctx.graph_name()) + "/" + std::string(ctx.name()); }},
+       {"big", [&] { return big; }},
+       {"join", [](const std::string& a, const std::string& b) { return a + ":" + b; }},
+       {"size", [](const std::string& s) { return std::to_string(s.size()); }}},
+      {{"who", {}}, {"big", {}}, {"join", {"who", "big"}}, {"size", {"join"}}}, {.name = "g1"});
+  pool.run(g);
+  CHECK(g.result("who") == "g1/who");
+  CHECK(g.result("join") == "g1/who:" + big);
+  CHECK(g.result("size") == std::to_string(7 + big.size()));
+}
+
+TEST_CASE("process pool: values done before the run reach the workers without bytes",
+          "[process_pool]") {
+  ProcessPoolExecutor pool(2);
+  auto g =
+      create_graph<int>({{"a", fa}, {"b", fb}, {"c", fb}}, {{"a", {}}, {"b", {"a"}}, {"c", {"b"}}},
+                        {.done = {"a"}, .results = {{"a", 7}}});
+  pool.run(g);
+  CHECK(g.result("c") == 27);
+  // A second run after a reset feeds b's value from the first run, held at fork.
+  reset_tasks(g, {"c"});
+  pool.run(g);
+  CHECK(g.result("c") == 27);
+}
+
+TEST_CASE("process pool: tasks run in other processes, several at once", "[process_pool]") {
+  ProcessPoolExecutor pool(2);
+  std::atomic<int> calls{0};
+  auto sleeper = [&] {
+    ++calls;  // in the worker's copy of memory: the parent never sees it
+    std::this_thread::sleep_for(300ms);
+    return pid_now();
+  };
+  auto g = create_graph<int>({{"p", sleeper}, {"q", sleeper}}, {{"p", {}}, {"q", {}}});
+  const auto start = Clock::now();
+  pool.run(g);
+  CHECK(seconds_since(start) < 0.55);
+  CHECK(g.result("p") != pid_now());
+  CHECK(g.result("q") != pid_now());
+  CHECK(g.result("p") != g.result("q"));
+  CHECK(calls == 0);
+}
+
+TEST_CASE("process pool: an exception comes back as RemoteTaskError and skips dependents",
+          "[process_pool]") {
+  ProcessPoolExecutor pool(2);
+  auto g = create_graph<int>(
+      {{"a", fa},
+       {"boom", [](int) -> int { throw std::logic_error("bad input"); }},
+       {"odd", []() -> int { throw 42; }},
+       {"child", fb},
+       {"other", fb}},
+      {{"a", {}}, {"boom", {"a"}}, {"odd", {}}, {"child", {"boom"}}, {"other", {"a"}}});
+  const RunSummary summary = pool.run(g);
+  CHECK(summary.failed == 2);
+  CHECK(summary.skipped == 1);
+  CHECK(g.result("other") == 15);
+  CHECK(g.status("child") == TaskStatus::skipped);
+  CHECK(holds<AncestorFailed>(g.error("child")));
+  try {
+    std::rethrow_exception(g.error("boom"));
+  } catch (const RemoteTaskError& e) {
+    CHECK(e.task() == "boom");
+    CHECK(e.type_name() == "std::logic_error");
+    CHECK(e.message() == "bad input");
+    CHECK(std::string(e.what()) ==
+          "task 'boom' threw std::logic_error in a worker process: bad input");
+  }
+  try {
+    std::rethrow_exception(g.error("odd"));
+  } catch (const RemoteTaskError& e) {
+    CHECK(e.type_name() == "int");
+    CHECK(e.message().empty());
+  }
+}
+
+TEST_CASE("process pool: raise_errors throws TaskError and leaves no process behind",
+          "[process_pool]") {
+  ProcessPoolExecutor pool(2);
+  auto g = create_graph<int>({{"a", fd},
+                              {"b",
+                               [] {
+                                 std::this_thread::sleep_for(100ms);
+                                 return 1;
+                               }}},
+                             {{"a", {}}, {"b", {}}});
+  CHECK_THROWS_AS(pool.run(g, {.raise_errors = true}), TaskError);
+  CHECK(no_children());
+}
+
+TEST_CASE("process pool: each way a worker dies fails its task alone", "[process_pool]") {
+  ProcessPoolExecutor pool(2);
+  auto g = create_graph<int>({{"kill",
+                               []() -> int {
+                                 ::raise(SIGKILL);
+                                 return 0;
+                               }},
+                              {"segv",
+                               []() -> int {
+                                 ::raise(SIGSEGV);
+                                 return 0;
+                               }},
+                              {"abort", []() -> int { std::abort(); }},
+                              {"exit", []() -> int { std::_Exit(3); }},
+                              {"below", fb},
+                              {"fine", fa},
+                              {"fine2", fb}},
+                             {{"kill", {}},
+                              {"segv", {}},
+                              {"abort", {}},
+                              {"exit", {}},
+                              {"below", {"segv"}},
+                              {"fine", {}},
+                              {"fine2", {"fine"}}});
+  const RunSummary summary = pool.run(g);
+  CHECK(summary.failed == 4);
+  CHECK(summary.skipped == 1);
+  CHECK(summary.succeeded == 2);
+  CHECK(g.result("fine2") == 15);
+  CHECK(g.status("below") == TaskStatus::skipped);
+
+  const WorkerCrashed killed = crash_of(g, "kill");
+  CHECK(killed.task() == "kill");
+  CHECK(killed.signal() == SIGKILL);
+  CHECK(killed.exit_status() == -1);
+  CHECK(std::string(killed.what()).find("task 'kill'") != std::string::npos);
+  CHECK(std::string(killed.what()).find("killed by signal 9 (SIGKILL") != std::string::npos);
+
+  const WorkerCrashed exited = crash_of(g, "exit");
+  CHECK(exited.signal() == 0);
+  CHECK(exited.exit_status() == 3);
+  CHECK(std::string(exited.what()).find("exited with status 3") != std::string::npos);
+
+  // Also under ASan: workers give the crash signals their default action back.
+  CHECK(crash_of(g, "segv").signal() == SIGSEGV);
+  const WorkerCrashed aborted = crash_of(g, "abort");
+  CHECK(aborted.signal() == SIGABRT);
+  CHECK(no_children());
+}
+
+TEST_CASE("process pool: a new worker replaces a dead one and the run goes on", "[process_pool]") {
+  ProcessPoolExecutor pool(1);
+  FuncMap<int> funcs;
+  DependencyMap deps;
+  funcs.emplace("first", [] { return pid_now(); });
+  deps["first"] = {};
+  funcs.emplace("crash", [](int) -> int {
+    ::raise(SIGKILL);
+    return 0;
+  });
+  deps["crash"] = {"first"};
+  for (int i = 0; i < 5; ++i) {
+    const std::string name = "after" + std::to_string(i);
+    funcs.emplace(name, [](int, int x) { return x; });
+    deps[name] = {"first", i == 0 ? "first" : "after" + std::to_string(i - 1)};
+  }
+  funcs.emplace("last", [](int) { return pid_now(); });
+  deps["last"] = {"crash"};
+  auto g = create_graph<int>(funcs, deps, {.priority = {{"crash", 10}}});
+  const RunSummary summary = pool.run(g);
+  CHECK(summary.failed == 1);
+  CHECK(summary.skipped == 1);
+  CHECK(summary.succeeded == 6);
+  CHECK(g.result("after4") == g.result("first"));
+  CHECK(crash_of(g, "crash").signal() == SIGKILL);
+  CHECK(no_children());
+}
+
+TEST_CASE("process pool: the replacement worker gets the values made after the first fork",
+          "[process_pool]") {
+  ProcessPoolExecutor pool(1);
+  auto g =
+      create_graph<int>({{"a", fa},
+                         {"pid", [](int) { return pid_now(); }},
+                         {"crash",
+                          [](int) -> int {
+                            ::raise(SIGKILL);
+                            return 0;
+                          }},
+                         {"late", [](int x, int) { return x + 1; }}},
+                        {{"a", {}}, {"pid", {"a"}}, {"crash", {"pid"}}, {"late", {"a", "pid"}}},
+                        {.priority = {{"crash", 10}}});
+  pool.run(g);
+  CHECK(g.status("crash") == TaskStatus::failed);
+  CHECK(g.result("late") == 6);
+}
+
+TEST_CASE("process pool: no file descriptor and no process outlives runs", "[process_pool]") {
+  const std::size_t before = open_fds();
+  {
+    ProcessPoolExecutor pool(3);
+    for (int round = 0; round < 3; ++round) {
+      auto g = create_graph<int>(
+          {{"a", fa}, {"b", fb}, {"crash", []() -> int { std::abort(); }}, {"fail", fd}},
+          {{"a", {}}, {"b", {"a"}}, {"crash", {}}, {"fail", {}}});
+      pool.run(g);
+      CHECK(g.result("b") == 15);
+      CHECK(open_fds() == before);
+      CHECK(no_children());
+    }
+  }
+  CHECK(open_fds() == before);
+}
+
+TEST_CASE("process pool: workers hold no file descriptor of the parent", "[process_pool]") {
+  // A file the parent holds open: a worker must not have it.
+  const TempDir dir;
+  const detail::FileDescriptor held =
+      detail::open_at(AT_FDCWD, (dir.path() / "held").c_str(), O_CREAT | O_WRONLY, 0600);
+  REQUIRE(held);
+  ProcessPoolExecutor pool(2);
+  auto g = create_graph<int>({{"fds", [] { return static_cast<int>(open_fds()); }}}, {{"fds", {}}});
+  pool.run(g);
+  // stdin, stdout, stderr, the worker's socket, and the directory listing itself.
+  CHECK(g.result("fds") <= 5);
+}
+
+TEST_CASE("process pool: fail_fast starts nothing after the first failure", "[process_pool]") {
+  ProcessPoolExecutor pool(1);
+  FuncMap<int> funcs{{"boom", fd}};
+  DependencyMap deps{{"boom", {}}};
+  for (int i = 0; i < 5; ++i) {
+    funcs.emplace("t" + std::to_string(i), fa);
+    deps["t" + std::to_string(i)] = {};
+  }
+  auto g = create_graph<int>(funcs, deps, {.priority = {{"boom", 100}}});
+  const RunSummary summary = pool.run(g, {.fail_fast = true});
+  CHECK(summary.failed == 1);
+  CHECK(summary.succeeded == 0);
+  CHECK(g.status("t0") == TaskStatus::pending);
+  pool.run(g);
+  CHECK(g.result("t4") == 5);
+}
+
+TEST_CASE("process pool: a stop request cancels what has not started", "[process_pool]") {
+  ProcessPoolExecutor pool(1);
+  auto g = create_graph<int>({{"first",
+                               [] {
+                                 std::this_thread::sleep_for(300ms);
+                                 return 1;
+                               }},
+                              {"second", fb},
+                              {"third", fb}},
+                             {{"first", {}}, {"second", {"first"}}, {"third", {"second"}}});
+  std::stop_source stop;
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(50ms);
+    stop.request_stop();
+  });
+  const RunSummary summary = pool.run(g, {.stop_token = stop.get_token()});
+  stopper.join();
+  CHECK(summary.succeeded == 1);
+  CHECK(summary.cancelled == 2);
+  CHECK(g.status("third") == TaskStatus::cancelled);
+  const RunSummary rest = pool.run(g);
+  CHECK(rest.succeeded == 2);
+  CHECK(g.result("third") == 21);
+}
+
+TEST_CASE("process pool: observers run in the parent and see each worker", "[process_pool]") {
+  ProcessPoolExecutor pool(2);
+  auto counting = std::make_shared<Counting>();
+  auto slow = [] {
+    std::this_thread::sleep_for(100ms);
+    return 1;
+  };
+  auto g = create_graph<int>({{"x", slow}, {"y", slow}, {"z", []() -> int { std::abort(); }}},
+                             {{"x", {}}, {"y", {}}, {"z", {}}});
+  pool.run(g, {.observers = {counting}});
+  CHECK(counting->started == 3);
+  CHECK(counting->finished == 2);
+  CHECK(counting->failed == 1);
+  CHECK(counting->workers == std::set<std::size_t>{0, 1});
+}
+
+TEST_CASE("process pool: set_max_workers changes how many processes run at once",
+          "[process_pool]") {
+  ProcessPoolExecutor pool(1);
+  CHECK(pool.max_workers() == 1);
+  auto slow = [] {
+    std::this_thread::sleep_for(200ms);
+    return pid_now();
+  };
+  auto g =
+      create_graph<int>({{"a", slow}, {"b", slow}, {"c", slow}}, {{"a", {}}, {"b", {}}, {"c", {}}});
+  pool.set_max_workers(3);
+  const auto start = Clock::now();
+  pool.run(g);
+  CHECK(seconds_since(start) < 0.5);
+  CHECK(std::set<int>{g.result("a"), g.result("b"), g.result("c")}.size() == 3);
+  pool.set_max_workers(0);
+  CHECK(pool.max_workers() == 1);
+}
+
+TEST_CASE("process pool: a task past its time limit fails with TaskTimeout", "[process_pool]") {
+  ProcessPoolExecutor pool(2);
+  pool.set_time_limit(200ms);
+  CHECK(pool.time_limit() == 200ms);
+  auto g = create_graph<int>({{"hang",
+                               [] {
+                                 std::this_thread::sleep_for(60s);
+                                 return 1;
+                               }},
+                              {"quick", fa},
+                              {"below", fb}},
+                             {{"hang", {}}, {"quick", {}}, {"below", {"hang"}}});
+  const auto start = Clock::now();
+  const RunSummary summary = pool.run(g);
+  CHECK(seconds_since(start) < 5);
+  CHECK(summary.failed == 1);
+  CHECK(g.result("quick") == 5);
+  CHECK(g.status("below") == TaskStatus::skipped);
+  CHECK(holds<TaskTimeout>(g.error("hang")));
+  CHECK(what_of(g.error("hang")).find("task 'hang' ran longer than its time limit of 200 ms") !=
+        std::string::npos);
+  CHECK(no_children());
+}
+
+#ifdef TASKMAP_TEST_HAVE_STORE
+TEST_CASE("process pool: a store's valid records are taken in the parent, not run again",
+          "[process_pool]") {
+  const TempDir dir;
+  const std::filesystem::path ran = dir.path() / "ran";
+  // Each run of a task appends its name to a file: the workers' side effects that count.
+  auto logged = [ran](const std::string& name, int add) {
+    return [ran, name, add](std::span<const int> in) {
+      std::ofstream(ran, std::ios::app) << name << "\n";
+      int sum = add;
+      for (const int x : in) sum += x;
+      return sum;
+    };
+  };
+  auto build = [&](bool with_d) {
+    FuncMap<int> funcs{{"a", logged("a", 1)}, {"b", logged("b", 10)}, {"c", logged("c", 100)}};
+    DependencyMap deps{{"a", {}}, {"b", {"a"}}, {"c", {"b"}}};
+    if (with_d) {
+      funcs.emplace("d", logged("d", 1000));
+      deps["d"] = {"c"};
+    }
+    return create_graph<int>(funcs, deps);
+  };
+  ProcessPoolExecutor pool(2);
+  {
+    DirectoryStore store(dir.path() / "store");
+    auto g = build(false);
+    const RunSummary first = pool.run(g, {.store = &store});
+    CHECK(first.succeeded == 3);
+    CHECK(g.result("c") == 111);
+  }
+  CHECK(lines_of(read_file(ran)).size() == 3);
+  {
+    DirectoryStore store(dir.path() / "store");
+    auto g = build(true);
+    const RunSummary second = pool.run(g, {.store = &store});
+    CHECK(second.up_to_date == 3);
+    CHECK(second.succeeded == 1);
+    // d ran in a worker forked before c's record was read: c's value went to it as bytes.
+    CHECK(g.result("d") == 1111);
+  }
+  CHECK(lines_of(read_file(ran)) == std::vector<std::string>{"a", "b", "c", "d"});
+  CHECK(no_children());
+}
+#endif
+
+TEST_CASE("process pool: a worker killed while idle is replaced before its next task",
+          "[process_pool]") {
+  const TempDir dir;
+  const std::filesystem::path pid_file = dir.path() / "pid";
+  // Kills the worker that ran "first" once it has replied, before "second" is sent to it.
+  struct Killer : Observer {
+    std::filesystem::path file;
+    void on_event(const TaskEvent& event) override {
+      if (event.kind != EventKind::finished || event.task != "first") return;
+      const int pid = std::stoi(read_file(file));
+      ::kill(pid, SIGKILL);
+      std::this_thread::sleep_for(50ms);
+    }
+  };
+  auto killer = std::make_shared<Killer>();
+  killer->file = pid_file;
+  ProcessPoolExecutor pool(1);
+  auto g = create_graph<int>({{"first",
+                               [pid_file] {
+                                 std::ofstream(pid_file) << pid_now();
+                                 return pid_now();
+                               }},
+                              {"second", [](int) { return pid_now(); }}},
+                             {{"first", {}}, {"second", {"first"}}});
+  const RunSummary summary = pool.run(g, {.observers = {killer}});
+  CHECK(summary.succeeded == 2);
+  CHECK(g.result("second") != g.result("first"));
+  CHECK(no_children());
+}
+
+TEST_CASE("process pool: set_max_workers during a run grows and shrinks the pool",
+          "[process_pool]") {
+  ProcessPoolExecutor pool(1);
+  // Grows to 3 as the first task starts (in the parent: observers run there), shrinks back to 1
+  // when the third ends.
+  struct Resizer : Observer {
+    ProcessPoolExecutor* pool = nullptr;
+    int started = 0;
+    int ended = 0;
+    void on_event(const TaskEvent& event) override {
+      if (event.kind == EventKind::started && ++started == 1) pool->set_max_workers(3);
+      if (event.kind == EventKind::finished && ++ended == 3) pool->set_max_workers(1);
+    }
+  };
+  auto resizer = std::make_shared<Resizer>();
+  resizer->pool = &pool;
+  auto slow = [] {
+    std::this_thread::sleep_for(200ms);
+    return pid_now();
+  };
+  auto g = create_graph<int>(
+      {{"a", slow}, {"b", slow}, {"c", slow}, {"d", [](int, int, int) { return pid_now(); }}},
+      {{"a", {}}, {"b", {}}, {"c", {}}, {"d", {"a", "b", "c"}}});
+  const auto start = Clock::now();
+  pool.run(g, {.observers = {resizer}});
+  CHECK(seconds_since(start) < 0.39);
+  CHECK(std::set<int>{g.result("a"), g.result("b"), g.result("c")}.size() == 3);
+  CHECK(pool.max_workers() == 1);
+  CHECK(no_children());
+}
+
+TEST_CASE("process pool: with SIGCHLD ignored a crash is still seen, its status unknown",
+          "[process_pool]") {
+  struct IgnoreChildren {
+    struct sigaction before {};
+    IgnoreChildren() {
+      struct sigaction ignore {};
+      ignore.sa_handler = SIG_IGN;
+      ::sigaction(SIGCHLD, &ignore, &before);
+    }
+    ~IgnoreChildren() { ::sigaction(SIGCHLD, &before, nullptr); }
+  };
+  const IgnoreChildren ignoring;
+  ProcessPoolExecutor pool(1);
+  auto g = create_graph<int>({{"crash", []() -> int { std::abort(); }}, {"fine", fa}},
+                             {{"crash", {}}, {"fine", {}}});
+  const RunSummary summary = pool.run(g);
+  CHECK(summary.succeeded == 1);
+  const WorkerCrashed crash = crash_of(g, "crash");
+  CHECK(crash.signal() == 0);
+  CHECK(crash.exit_status() == -1);
+  CHECK(what_of(g.error("crash")).find("its exit status was taken") != std::string::npos);
+}
