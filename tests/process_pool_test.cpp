@@ -556,3 +556,36 @@ TEST_CASE("process pool: with SIGCHLD ignored a crash is still seen, its status 
   CHECK(crash.exit_status() == -1);
   CHECK(what_of(g.error("crash")).find("its exit status was taken") != std::string::npos);
 }
+
+namespace {
+
+// Counts down one level per continuation: level n ends with level n-1's value plus one.
+Continue<int> process_countdown(int n) {
+  if (n == 0) return Continue<int>(0);
+  TaskGraph<int> level("level " + std::to_string(n));
+  level.add_task("below", [n] { return process_countdown(n - 1); });
+  level.add_task("here", [](int below) { return below + 1; }, {"below"});
+  return continue_with(std::move(level), "here");
+}
+
+}  // namespace
+
+TEST_CASE("process pool: a continuation runs in the worker, 10,000 levels deep",
+          "[process_pool][continuation]") {
+  ProcessPoolExecutor pool(2);
+  TaskGraph<int> g("continued");
+  g.add_task("deep", [] { return process_countdown(10'000); });
+  g.add_task("after", [](int x) { return x + 1; }, {"deep"});
+  g.add_task("missing", [] {
+    TaskGraph<int> child("child");
+    child.add_task("present", [] { return 1; });
+    return continue_with(std::move(child), "absent");
+  });
+  const RunSummary summary = pool.run(g);
+  CHECK(summary.succeeded == 2);
+  CHECK(summary.failed == 1);
+  CHECK(g.result("deep") == 10'000);
+  CHECK(g.result("after") == 10'001);
+  CHECK(g.status("missing") == TaskStatus::failed);
+  CHECK(no_children());
+}

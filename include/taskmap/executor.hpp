@@ -84,7 +84,8 @@ class ExecutorRun {
 
   /// Calls the started task's function with its dependencies' values on this thread (a
   /// coroutine is driven to completion here) and stores its value; returns what it threw,
-  /// or null. Pass the result to end().
+  /// or null. Pass the result to end(): a task that returned a Continue<T> comes back as
+  /// such an exception, and end() runs its continuation before ending it.
   [[nodiscard]] TASKMAP_DETAIL_ALWAYS_INLINE std::exception_ptr invoke(
       TaskId task, std::size_t worker) noexcept {
     return core_.invoke(task, worker);
@@ -100,8 +101,9 @@ class ExecutorRun {
   }
 
   /// Records that a started task ended with `error` (null: it succeeded); on failure skips
-  /// every dependent. Returns the tasks that became ready (and a parked group member whose
-  /// turn came), valid until `worker`'s next call: queue them all.
+  /// every dependent. When `error` is a continuation's (see invoke), runs the continuation on
+  /// this thread first, and the task ends as it does. Returns the tasks that became ready (and a
+  /// parked group member whose turn came), valid until `worker`'s next call: queue them all.
   /// Throws: std::bad_alloc only.
   TASKMAP_DETAIL_ALWAYS_INLINE std::span<const TaskId> end(TaskId task, std::size_t worker,
                                                            std::exception_ptr error) {

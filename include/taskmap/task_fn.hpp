@@ -21,7 +21,8 @@ namespace taskmap {
 /// True when F can be a task of a TaskGraph<T>: it takes its dependencies' results as
 /// parameters constructible from `const T&` (or all of them as `std::span<const T>`),
 /// optionally after a leading `taskmap::Context&`, and returns T (or something convertible
-/// to it), `std::optional<T>` or void — or a coroutine returning `taskmap::Task` of those.
+/// to it), `std::optional<T>` or void — or a coroutine returning `taskmap::Task` of those; a
+/// plain function may also return `taskmap::Continue<T>` (taskmap/continuation.hpp).
 template <class F, class T>
 concept TaskCallable = detail::Shape<std::decay_t<F>, T>::valid;
 
@@ -52,8 +53,9 @@ class TaskFn {
                   "dependencies' results as parameters constructible from const T& "
                   "(in dependency order) or all of them as std::span<const T>, optionally after "
                   "a leading taskmap::Context&, and returns T (or something convertible to T), "
-                  "std::optional<T> (nullopt = no value) or void (no value), or is a coroutine "
-                  "returning taskmap::Task<R> of one of those.");
+                  "std::optional<T> (nullopt = no value), void (no value) or "
+                  "taskmap::Continue<T>, or is a coroutine returning taskmap::Task<R> of one "
+                  "of the first three.");
     if constexpr (TaskCallable<F, T>) {
       using Stored = std::decay_t<F>;
       if constexpr (std::is_pointer_v<std::remove_reference_t<F>> ||

@@ -2,6 +2,7 @@
 /// @file taskmap.hpp
 /// The umbrella header: everything public in taskmap.
 
+#include "taskmap/continuation.hpp"
 #include "taskmap/dot.hpp"
 #include "taskmap/errors.hpp"
 #include "taskmap/executor.hpp"

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "taskmap/codec.hpp"
+#include "taskmap/detail/continue_signal.hpp"
 #include "taskmap/detail/file_descriptor.hpp"
 #include "taskmap/detail/graph_state.hpp"
 #include "taskmap/detail/process_channel.hpp"
@@ -115,7 +116,19 @@ void serve_request(GraphState<T>& g, const RunOptions& options, std::size_t work
     Context ctx(g.name, g.names[task], options.stop_token, worker);
     std::optional<T>& value = g.results[task];
     value.reset();
-    g.funcs[task].invoke(ctx, std::span<const T* const>(inputs), value);
+    try {
+      g.funcs[task].invoke(ctx, std::span<const T* const>(inputs), value);
+    } catch (const ContinueSignal<T>& signal) {
+      // The task returned a Continue<T>: its continuation runs here, in this worker, to its
+      // end (continuation_run.hpp), and the task's reply is the value it ends with.
+      std::exception_ptr error;
+      const ContinuationEnd end =
+          signal.chain->run(g.name, g.names[task], options.stop_token, value, error);
+      if (end == ContinuationEnd::failed) std::rethrow_exception(error);
+      if (end == ContinuationEnd::cancelled) {
+        throw Error("task '" + g.names[task] + "': a stop request cancelled its continuation");
+      }
+    }
     begin_frame(out);
     put_u8(out, static_cast<std::uint8_t>(value ? ReplyKind::value : ReplyKind::no_value));
     put_u32(out, task);

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "taskmap/detail/cache_line.hpp"
+#include "taskmap/detail/continue_signal.hpp"
 #include "taskmap/detail/events.hpp"
 #include "taskmap/detail/graph_state.hpp"
 #include "taskmap/detail/huge_pages.hpp"
@@ -198,6 +199,13 @@ class RunCore {
     end_into(slot_of(worker), task, worker, std::move(error), queue);
   }
 
+  /// A started task leaves the run without ending: it is pending again, so the run's end
+  /// marks it cancelled (a stop request cancelled its continuation's named task).
+  void cancel_started(TaskId task) {
+    set_status(task, TaskStatus::pending, std::memory_order_relaxed);
+    drop(task, true);
+  }
+
   RunSummary finish() {
     finished_ = true;
     add_counts(first_slot_);
@@ -288,6 +296,11 @@ class RunCore {
   template <bool kSpecial, class Queue>
   TASKMAP_DETAIL_ALWAYS_INLINE void end_body(Slot& slot, TaskId task, std::size_t worker,
                                              std::exception_ptr error, Queue& queue) {
+    // A task that returned a Continue<T> ends when its continuation does: the signal comes
+    // as an error, so a task that returned a value pays nothing here.
+    if (error) [[unlikely]] {
+      if (!end_continued(task, error)) return;
+    }
     TaskId resumed = no_task;
     bool from_record = false;
     if constexpr (kSpecial) {
@@ -339,6 +352,21 @@ class RunCore {
     if constexpr (kSpecial) {
       if (resumed != no_task) queue.push(resumed);  // already in flight
     }
+  }
+
+  // `error` ended `task`: when it is a continuation's signal, runs the continuation here, to
+  // its end, and leaves the outcome in `error` (null: the value is stored) and the task's
+  // result. False when a stop request cancelled the continuation: the task is then pending
+  // again and has left the run. Its group place is held while the continuation runs.
+  TASKMAP_DETAIL_NOINLINE bool end_continued(TaskId task, std::exception_ptr& error) {
+    const std::shared_ptr<ContinuationChain<T>> chain = continuation_of<T>(error);
+    if (chain == nullptr) return true;  // a real failure
+    error = nullptr;
+    const ContinuationEnd end =
+        chain->run(g_.name, g_.names[task], options_.stop_token, g_.results[task], error);
+    if (end != ContinuationEnd::cancelled) return true;
+    cancel_started(task);
+    return false;
   }
 
   // Worker `worker`'s slot. Only worker 0's is made with the run: a pool's run may see any

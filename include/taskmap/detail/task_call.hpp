@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "taskmap/detail/callable_traits.hpp"
+#include "taskmap/detail/continue_signal.hpp"
 #include "taskmap/detail/event_loop.hpp"
 #include "taskmap/detail/inlining.hpp"
 #include "taskmap/detail/type_name.hpp"
@@ -58,15 +59,20 @@ template <class P>
 inline constexpr bool is_context_param_v =
     std::is_same_v<std::remove_cvref_t<P>, Context>&& std::is_lvalue_reference_v<P>;
 
-// A return type is valid if it is void (no value), T or convertible to T (a value), or
-// std::optional<U> with U convertible to T (nullopt = no value).
+// A return type is valid if it is void (no value), T or convertible to T (a value),
+// std::optional<U> with U convertible to T (nullopt = no value), or Continue<T> from a plain
+// function (the task ends when its continuation does; not from a coroutine).
 template <class R, class T>
 constexpr bool valid_return() {
   using D = std::remove_cvref_t<R>;
   if constexpr (std::is_void_v<R> || std::is_same_v<D, T>) {
     return true;
+  } else if constexpr (is_continue_v<D>) {
+    return std::is_same_v<D, Continue<T>>;
   } else if constexpr (is_task_v<D>) {
-    return !is_task_v<typename D::value_type> && valid_return<typename D::value_type, T>();
+    return !is_task_v<typename D::value_type> &&
+           !is_continue_v<std::remove_cvref_t<typename D::value_type>> &&
+           valid_return<typename D::value_type, T>();
   } else if constexpr (is_optional_v<D>) {
     return std::is_convertible_v<typename D::value_type, T>;
   } else {
@@ -77,7 +83,10 @@ constexpr bool valid_return() {
 template <class T, class R>
 void store_result(R&& result, std::optional<T>& out) {
   using D = std::remove_cvref_t<R>;
-  if constexpr (std::is_same_v<D, T>) {
+  if constexpr (is_continue_v<D>) {
+    // Not a value: the run that called the task ends it when the continuation ends.
+    throw_continuation(D(std::forward<R>(result)));
+  } else if constexpr (std::is_same_v<D, T>) {
     out.emplace(std::forward<R>(result));
   } else if constexpr (is_optional_v<D>) {
     if (result.has_value()) {
