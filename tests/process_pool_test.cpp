@@ -384,6 +384,35 @@ TEST_CASE("process pool: observers run in the parent and see each worker", "[pro
   CHECK(counting->workers == std::set<std::size_t>{0, 1});
 }
 
+// Fails any event it is handed outside the process that made it: in a worker, a copy of the
+// parent's observer is not the parent's.
+struct ParentOnly : Observer {
+  int parent = pid_now();
+  std::atomic<int> events{0};
+  void on_event(const TaskEvent&) override {
+    if (pid_now() != parent) throw std::logic_error("an observer was called in a worker process");
+    ++events;
+  }
+};
+
+TEST_CASE(
+    "process pool: a task's child graph in a worker reaches no copy of the parent's observers",
+    "[process_pool]") {
+  ProcessPoolExecutor pool(1);
+  auto parent_only = std::make_shared<ParentOnly>();
+  TaskGraph<int> g("observed");
+  g.add_task("nest", [](Context& ctx) {
+    TaskGraph<int> child("child");
+    child.add_task("c", [] { return 4; });
+    ctx.run(child);
+    return child.result("c") + 1;
+  });
+  const RunSummary summary = pool.run(g, {.observers = {parent_only}});
+  CHECK(summary.ok());
+  CHECK(g.result("nest") == 5);
+  CHECK(parent_only->events > 0);
+}
+
 TEST_CASE("process pool: set_max_workers changes how many processes run at once",
           "[process_pool]") {
   ProcessPoolExecutor pool(1);

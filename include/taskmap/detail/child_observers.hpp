@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <new>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -38,6 +39,15 @@ class ObservedRuns {
     std::lock_guard lock(mutex_);
     runs_.erase(graph);
     count_.store(runs_.size(), std::memory_order_relaxed);
+  }
+  /// In a process just forked: forgets the parent's runs, whose observers work in the parent
+  /// only (a copy writing to the parent's files or sockets could corrupt them). Made anew,
+  /// not cleared: another thread of the parent may have held the lock at the fork, and may
+  /// have been changing the table (its nodes leak in the child, which ends with _exit).
+  void forget_after_fork() noexcept {
+    new (&mutex_) std::mutex;
+    new (&runs_) std::unordered_map<const char*, const ObserverList*>;
+    count_.store(0, std::memory_order_relaxed);
   }
   /// A copy of the observers listed for `graph`; empty when none are.
   [[nodiscard]] ObserverList find(const char* graph) const {

@@ -17,6 +17,7 @@
 #include <typeinfo>
 #include <vector>
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -25,12 +26,16 @@
 #include <unistd.h>
 
 #include "taskmap/codec.hpp"
+#include "taskmap/detail/child_observers.hpp"
 #include "taskmap/detail/continue_signal.hpp"
 #include "taskmap/detail/file_descriptor.hpp"
 #include "taskmap/detail/graph_state.hpp"
 #include "taskmap/detail/process_channel.hpp"
+#include "taskmap/detail/scheduler.hpp"
 #include "taskmap/detail/task_id.hpp"
 #include "taskmap/detail/type_name.hpp"
+#include "taskmap/detail/worker_pool.hpp"
+#include "taskmap/detail/worker_state_holder.hpp"
 #include "taskmap/run_options.hpp"
 
 namespace taskmap::detail {
@@ -44,6 +49,9 @@ inline constexpr int kWorkerSocketFd = 3;
 inline void close_inherited_fds(int socket) noexcept {
   if (socket != kWorkerSocketFd) {
     ::dup2(socket, kWorkerSocketFd);
+    // dup2 clears close-on-exec: a program a task starts must not hold the socket, or the
+    // parent would not see the end of a worker that crashes while that program lives.
+    ::fcntl(kWorkerSocketFd, F_SETFD, FD_CLOEXEC);
   }
 #if defined(SYS_close_range)
   if (::syscall(SYS_close_range, kWorkerSocketFd + 1, ~0U, 0) == 0) return;
@@ -64,6 +72,18 @@ inline void reset_crash_signals() noexcept {
   ::sigset_t none;
   ::sigemptyset(&none);
   ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+}
+
+/// In a forked child: drops what the forking thread and the parent's other threads left in
+/// process-wide and thread-local state. The parent's observed runs (a task's ctx.run would
+/// hand its events to copies of the parent's observers), and the pool, scheduler and worker
+/// state the forking thread was bound to when the run was started from a pool's task (their
+/// threads do not exist here).
+inline void forget_parent_threads() noexcept {
+  observed_runs().forget_after_fork();
+  current_worker = {};
+  current_scheduler = nullptr;
+  bound_worker_state = nullptr;
 }
 
 /// The reply to a task that threw, built in the worker while the exception is in flight.
@@ -147,6 +167,7 @@ template <class T>
                               int socket) noexcept {
   close_inherited_fds(socket);
   reset_crash_signals();
+  forget_parent_threads();
   try {
     std::string inbox;
     std::string request;
