@@ -32,6 +32,11 @@ class EventSink {
       : observers_(observers), graph_(graph), task_names_(task_names), triggers_(triggers) {
     info_.run_id = next_run_id();
   }
+  // Also when the run's constructor throws after run_started (prepare_run, a store): the
+  // table must not keep pointing at this run's observers.
+  ~EventSink() { unlist(); }
+  EventSink(const EventSink&) = delete;
+  EventSink& operator=(const EventSink&) = delete;
 
   /// This run's id (RunInfo::run_id).
   [[nodiscard]] std::uint64_t run_id() const noexcept { return info_.run_id; }
