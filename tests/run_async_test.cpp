@@ -212,12 +212,12 @@ TEMPLATE_TEST_CASE("nested run_async keeps the stack flat where a loop drives th
                    CoroutinePoolExecutor) {
   // ctx.run keeps about 1.4 KiB of stack per level and cannot go 10,000 deep on 8 MiB
   // stacks (docs/dynamic.md): these levels fit only if each one returns to the loop.
-  const int levels = kSanitized ? 1000 : 10'000;
+  constexpr int kLevels = kSanitized ? 1000 : 10'000;
   auto executor = make_executor<TestType>(2);
   TaskGraph<int> parent("parent");
-  parent.add_task("top", [levels](Context& ctx) { return nested_levels(ctx, levels); });
+  parent.add_task("top", [](Context& ctx) { return nested_levels(ctx, kLevels); });
   REQUIRE(executor.run(parent, {}).ok());
-  CHECK(parent.result("top") == levels);
+  CHECK(parent.result("top") == kLevels);
 }
 
 TEMPLATE_TEST_CASE("a child graph with no task to run completes the await at once",
