@@ -1,6 +1,7 @@
 // Large graphs: nothing may recurse per task (no stack overflow on a 100,000-task chain) and
-// nothing may be quadratic. Sizes are fixed; the only timing check is a generous sanity bound
-// that holds even in a Debug build under AddressSanitizer.
+// nothing may be quadratic. Sizes are fixed and no time is asserted (a loaded machine took
+// 55 s where a 20 s bound was checked): a quadratic step at these sizes takes hours, which
+// the scale group's ctest timeout (300 s) reports; speed is the benchmarks' question.
 
 #include <algorithm>
 #include <chrono>
@@ -21,7 +22,6 @@ namespace {
 
 constexpr int kChain = 100'000;
 constexpr int kFanIn = 200'000;
-constexpr auto kSanityBound = std::chrono::seconds(20);
 
 std::string chain_name(int i) { return "c" + std::to_string(i); }
 
@@ -51,21 +51,10 @@ std::vector<std::string> chain_children_sorted() {
   return names;
 }
 
-class Stopwatch {
- public:
-  [[nodiscard]] std::chrono::steady_clock::duration elapsed() const {
-    return std::chrono::steady_clock::now() - start_;
-  }
-
- private:
-  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
-};
-
 }  // namespace
 
 TEMPLATE_TEST_CASE("a 100,000-task chain builds, runs, resets and reruns", "[scale]",
                    TASKMAP_TEST_EXECUTORS) {
-  const Stopwatch watch;
   auto executor = make_executor<TestType>();
   TaskGraph<int> g = make_chain();
   REQUIRE(g.size() == static_cast<std::size_t>(kChain));
@@ -101,13 +90,10 @@ TEMPLATE_TEST_CASE("a 100,000-task chain builds, runs, resets and reruns", "[sca
   const RunSummary third = executor.run(g, {});
   CHECK(third.succeeded == static_cast<std::size_t>(kChain / 2));
   CHECK(g.result(chain_name(kChain - 1)) == 1000 + kChain - 1);
-
-  CHECK(watch.elapsed() < kSanityBound);
 }
 
 TEMPLATE_TEST_CASE("a failure at the head of a 100,000-task chain skips all the rest", "[scale]",
                    TASKMAP_TEST_EXECUTORS) {
-  const Stopwatch watch;
   auto executor = make_executor<TestType>();
   TaskGraph<int> g = make_chain();
   g.set_func(chain_name(0), []() -> int { throw std::runtime_error("head failed"); });
@@ -122,11 +108,9 @@ TEMPLATE_TEST_CASE("a failure at the head of a 100,000-task chain skips all the 
   const RunSummary retry = executor.run(g, {});
   CHECK(retry.succeeded == static_cast<std::size_t>(kChain));
   CHECK(g.result(chain_name(kChain - 1)) == kChain - 1);
-  CHECK(watch.elapsed() < kSanityBound);
 }
 
 TEST_CASE("a 100,000-task chain built with add_task runs", "[scale]") {
-  const Stopwatch watch;
   TaskGraph<int> g("added");
   g.add_task(chain_name(0), [] { return 0; });
   for (int i = 1; i < kChain; ++i)
@@ -135,12 +119,10 @@ TEST_CASE("a 100,000-task chain built with add_task runs", "[scale]") {
   run(g);
   CHECK(g.result(chain_name(kChain - 1)) == kChain - 1);
   CHECK(g.children(chain_name(0)).size() == static_cast<std::size_t>(kChain - 1));
-  CHECK(watch.elapsed() < kSanityBound);
 }
 
 TEMPLATE_TEST_CASE("a 200,000-task fan-in feeds every value to one span sink", "[scale]",
                    TASKMAP_TEST_EXECUTORS) {
-  const Stopwatch watch;
   auto executor = make_executor<TestType>();
   FuncMap<int> funcs;
   DependencyMap deps;
@@ -185,11 +167,9 @@ TEMPLATE_TEST_CASE("a 200,000-task fan-in feeds every value to one span sink", "
   CHECK(again.succeeded == 2);
   CHECK(fed == static_cast<std::size_t>(kFanIn));
   CHECK(g.result("sink") == kSum);
-  CHECK(watch.elapsed() < kSanityBound);
 }
 
 TEST_CASE("a cycle closing a 100,000-task chain is reported whole", "[scale]") {
-  const Stopwatch watch;
   try {
     static_cast<void>(make_chain(/*close=*/true));
     FAIL("create_graph accepted a cycle");
@@ -211,5 +191,4 @@ TEST_CASE("a cycle closing a 100,000-task chain is reported whole", "[scale]") {
     CHECK(message.find("c0 -> c99999 -> c99998 -> ") != std::string::npos);
     CHECK(message.find("c2 -> c1 -> c0") != std::string::npos);
   }
-  CHECK(watch.elapsed() < kSanityBound);
 }
