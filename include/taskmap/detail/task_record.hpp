@@ -248,9 +248,14 @@ struct TaskRecord {
 
   static std::string files_reason(std::string_view what, const std::vector<FileFact>& was,
                                   const std::vector<FileFact>& now, FileCheck check) {
-    for (const FileFact& file : now) {
-      const auto old = std::find_if(was.begin(), was.end(),
-                                    [&](const FileFact& f) { return f.path == file.path; });
+    for (std::size_t i = 0; i < now.size(); ++i) {
+      const FileFact& file = now[i];
+      // The same place first: files declared in the same order (as they are, run after run)
+      // are compared pairwise, also a path declared twice; else the first with that path.
+      const auto old = i < was.size() && was[i].path == file.path
+                           ? was.begin() + static_cast<std::ptrdiff_t>(i)
+                           : std::find_if(was.begin(), was.end(),
+                                          [&](const FileFact& f) { return f.path == file.path; });
       if (old == was.end()) return fmt::format("{} {} is new", what, file.path);
       if (!file.exists && !old->exists) continue;  // missing then and now: unchanged
       if (!file.exists) return fmt::format("{} {} missing", what, file.path);
