@@ -131,12 +131,8 @@ class PoolChildRun final : public NestedJob {
       : run_(child, options, pool.max_workers(), WorkerPool::kMaxWorkers),
         pool_(pool),
         host_(host),
-        scheduler_(scheduler) {
-    const std::span<const TaskId> first = run_.first_ready();
-    // Workers pop the newest first: push in reverse to start in id order.
-    for (std::size_t i = first.size(); i-- > 0;) ready_.push_back(first[i]);
-    ready_size_.store(ready_.size(), std::memory_order_seq_cst);
-  }
+        scheduler_(scheduler),
+        ready_(run_.first_ready()) {}
 
   /// Makes the child's tasks visible to the pool; `parent` is posted once the child ends.
   /// The job may be finished and gone when this returns.
@@ -164,35 +160,19 @@ class PoolChildRun final : public NestedJob {
   bool seed(std::size_t) override { return ready_.size() > 1; }
 
   bool run_one(std::size_t worker) override {
-    TaskId task = pop();
+    TaskId task = ready_.pop();
     if (task == no_task) return false;
     while (task != no_task) task = execute(worker, task);
     return true;
   }
 
-  [[nodiscard]] bool has_work() const noexcept override {
-    return ready_size_.load(std::memory_order_seq_cst) != 0;
-  }
+  [[nodiscard]] bool has_work() const noexcept override { return ready_.size() != 0; }
 
   [[nodiscard]] bool finished() const noexcept override { return run_.finished(); }
 
  private:
-  TaskId pop() {
-    if (ready_size_.load(std::memory_order_relaxed) == 0) return no_task;
-    std::lock_guard lock(mutex_);
-    if (ready_.empty()) return no_task;
-    const TaskId task = ready_.back();
-    ready_.pop_back();
-    ready_size_.store(ready_.size(), std::memory_order_seq_cst);
-    return task;
-  }
-
   void push(std::span<const TaskId> tasks) {
-    {
-      std::lock_guard lock(mutex_);
-      for (std::size_t i = tasks.size(); i-- > 0;) ready_.push_back(tasks[i]);
-      ready_size_.store(ready_.size(), std::memory_order_seq_cst);
-    }
+    ready_.push(tasks);
     pool_.notify_work();
   }
 
@@ -259,9 +239,7 @@ class PoolChildRun final : public NestedJob {
   std::coroutine_handle<> parent_;
   bool attached_ = false;
   std::atomic<bool> posted_{false};
-  std::mutex mutex_;
-  std::vector<TaskId> ready_;
-  std::atomic<std::size_t> ready_size_{0};
+  LockedReadyStack ready_;
 };
 
 /// What `co_await ctx.run_async(child)` awaits; see the top of this file.

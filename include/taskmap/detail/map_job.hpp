@@ -192,31 +192,14 @@ class MapJob final : public NestedJob {
 /// has more than one worker, else inline on this thread.
 template <class Call>
 MapOutcome map_indices(std::size_t size, const std::stop_token& stop, Call& call) {
-  const WorkerIdentity self = current_worker;
-  if (self.pool != nullptr && size > 1) {
-    // current_worker.pool is only ever set to a WorkerPool.
-    auto& pool = *static_cast<WorkerPool*>(const_cast<void*>(self.pool));
-    auto* host = dynamic_cast<NestHost*>(pool.current_job());
-    const std::size_t workers = pool.max_workers();
-    if (host != nullptr && workers > 1) {
+  if (size > 1) {
+    if (const NestSite site = current_nest_site();
+        site.host != nullptr && site.pool->max_workers() > 1) {
       // On the heap, as a child graph's run: a recursion keeps one such call per level.
-      auto job = std::make_unique<MapJob<Call>>(size, workers, stop, call, pool);
-      host->attach(*job);
-      {
-        struct Detach {
-          NestHost& host;
-          NestedJob& job;
-          ~Detach() { host.detach(job); }
-        } detach{*host, *job};
-        pool.notify_work();
-        // Claim chunks until none is left; then, while other workers end theirs, help the
-        // nested jobs started after this one (those the items themselves started among them).
-        while (!job->finished()) {
-          if (!job->run_one(self.id) && !host->run_nested(self.id, job.get())) {
-            std::this_thread::yield();
-          }
-        }
-      }
+      auto job =
+          std::make_unique<MapJob<Call>>(size, site.pool->max_workers(), stop, call, *site.pool);
+      // This worker claims chunks until none is left, then helps newer nested jobs.
+      run_attached(site, *job, true);
       return job->outcome();
     }
   }

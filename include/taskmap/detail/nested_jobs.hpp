@@ -96,56 +96,69 @@ class NestHost {
   std::vector<NestedJob*> nested_;
 };
 
-/// One child graph's run on a pool, its ready tasks on one locked stack (a child is usually
-/// small, and its tasks come from every worker).
+/// The ready tasks of a child graph's run on a pool: one locked stack (a child is usually
+/// small, and its tasks come from every worker), popped newest first.
+/// Thread safety: every member may be called from any thread.
+class LockedReadyStack {
+ public:
+  /// Holds `first`, to be popped in order.
+  explicit LockedReadyStack(std::span<const TaskId> first) { push(first); }
+
+  /// The newest task, or no_task when none is ready.
+  TaskId pop() {
+    if (size_.load(std::memory_order_relaxed) == 0) return no_task;
+    std::lock_guard lock(mutex_);
+    if (tasks_.empty()) return no_task;
+    const TaskId task = tasks_.back();
+    tasks_.pop_back();
+    size_.store(tasks_.size(), std::memory_order_seq_cst);
+    return task;
+  }
+
+  /// Adds `tasks`, to be popped in their order (pushed in reverse).
+  void push(std::span<const TaskId> tasks) {
+    std::lock_guard lock(mutex_);
+    for (std::size_t i = tasks.size(); i-- > 0;) tasks_.push_back(tasks[i]);
+    size_.store(tasks_.size(), std::memory_order_seq_cst);
+  }
+
+  [[nodiscard]] std::size_t size() const noexcept { return size_.load(std::memory_order_seq_cst); }
+
+ private:
+  std::mutex mutex_;
+  std::vector<TaskId> tasks_;
+  std::atomic<std::size_t> size_{0};
+};
+
+/// One child graph's run on a pool (Context::run).
 template <class T>
 class NestedRun final : public NestedJob {
  public:
-  NestedRun(ExecutorRun<T>& run, WorkerPool& pool) : run_(run), pool_(pool) {
-    const std::span<const TaskId> first = run_.first_ready();
-    // Workers pop the newest first: push in reverse to start in id order.
-    for (std::size_t i = first.size(); i-- > 0;) ready_.push_back(first[i]);
-    ready_size_.store(ready_.size(), std::memory_order_seq_cst);
-  }
+  NestedRun(ExecutorRun<T>& run, WorkerPool& pool)
+      : run_(run), pool_(pool), ready_(run.first_ready()) {}
 
   /// True when more than one task is ready; call before the job is attached.
   bool seed(std::size_t) override { return ready_.size() > 1; }
 
   bool run_one(std::size_t worker) override {
-    TaskId task = pop();
+    TaskId task = ready_.pop();
     if (task == no_task) return false;
     while (task != no_task) task = execute(worker, task);
     return true;
   }
 
-  [[nodiscard]] bool has_work() const noexcept override {
-    return ready_size_.load(std::memory_order_seq_cst) != 0;
-  }
+  [[nodiscard]] bool has_work() const noexcept override { return ready_.size() != 0; }
 
   [[nodiscard]] bool finished() const noexcept override { return run_.finished(); }
 
  private:
-  TaskId pop() {
-    if (ready_size_.load(std::memory_order_relaxed) == 0) return no_task;
-    std::lock_guard lock(mutex_);
-    if (ready_.empty()) return no_task;
-    const TaskId task = ready_.back();
-    ready_.pop_back();
-    ready_size_.store(ready_.size(), std::memory_order_seq_cst);
-    return task;
-  }
-
   // Runs `task`; returns one of the tasks its end made ready to run next here, or no_task.
   TaskId execute(std::size_t worker, TaskId task) {
     if (!run_.start(task, worker)) return no_task;
     const std::span<const TaskId> ready = run_.end(task, worker, run_.invoke(task, worker));
     if (ready.empty()) return no_task;
     if (ready.size() > 1) {
-      {
-        std::lock_guard lock(mutex_);
-        for (std::size_t i = ready.size(); i-- > 1;) ready_.push_back(ready[i]);
-        ready_size_.store(ready_.size(), std::memory_order_seq_cst);
-      }
+      ready_.push(ready.subspan(1));
       pool_.notify_work();
     }
     return ready[0];
@@ -153,45 +166,57 @@ class NestedRun final : public NestedJob {
 
   ExecutorRun<T>& run_;
   WorkerPool& pool_;
-  std::mutex mutex_;
-  std::vector<TaskId> ready_;
-  std::atomic<std::size_t> ready_size_{0};
+  LockedReadyStack ready_;
 };
+
+/// Where the calling thread may run a nested job: the pool whose worker it is and that pool's
+/// current job, when the job takes nested jobs (`host` null otherwise).
+struct NestSite {
+  WorkerPool* pool = nullptr;
+  NestHost* host = nullptr;
+  std::size_t worker = 0;
+};
+
+/// The calling thread's NestSite.
+inline NestSite current_nest_site() {
+  const WorkerIdentity self = current_worker;
+  if (self.pool == nullptr) return {};
+  // current_worker.pool is only ever set to a WorkerPool.
+  auto& pool = *static_cast<WorkerPool*>(const_cast<void*>(self.pool));
+  return {&pool, dynamic_cast<NestHost*>(pool.current_job()), self.id};
+}
+
+/// Attaches `job` to `site`'s host (waking workers when `wide`) and runs it on the calling
+/// worker until it has finished, helping, while none of its work is left for this worker,
+/// the nested jobs started after it (those its own tasks started among them). When this
+/// returns, the job is detached and no worker is inside it.
+inline void run_attached(const NestSite& site, NestedJob& job, bool wide) {
+  site.host->attach(job);
+  struct Detach {
+    NestHost& host;
+    NestedJob& job;
+    ~Detach() { host.detach(job); }
+  } detach{*site.host, job};
+  if (wide) site.pool->notify_work();
+  while (!job.finished()) {
+    if (!job.run_one(site.worker) && !site.host->run_nested(site.worker, &job)) {
+      std::this_thread::yield();
+    }
+  }
+}
 
 /// Runs `child` from a task running on the calling thread: in parallel on the pool whose
 /// worker the thread is, if that pool's job takes child graphs, else inline on this thread.
 /// The run's state lives on the heap: a recursion keeps one such call per level on the stack.
 template <class T>
 RunSummary run_child(TaskGraph<T>& child, const RunOptions& options) {
-  const WorkerIdentity self = current_worker;
-  if (self.pool != nullptr) {
-    // current_worker.pool is only ever set to a WorkerPool.
-    auto& pool = *static_cast<WorkerPool*>(const_cast<void*>(self.pool));
-    auto* host = dynamic_cast<NestHost*>(pool.current_job());
-    if (host != nullptr) {
-      auto run = std::make_unique<ExecutorRun<T>>(child, options, pool.max_workers(),
-                                                  WorkerPool::kMaxWorkers);
-      auto job = std::make_unique<NestedRun<T>>(*run, pool);
-      if (!run->finished()) {
-        // Asked before attach: from then on workers pop from the job.
-        const bool wide = job->seed(0);
-        host->attach(*job);
-        struct Detach {
-          NestHost& host;
-          NestedJob& job;
-          ~Detach() { host.detach(job); }
-        } detach{*host, *job};
-        if (wide) pool.notify_work();
-        // Help the child until it ends. With nothing of it ready (its tasks run elsewhere),
-        // help the child graphs started after it (its own tasks' children among them).
-        while (!job->finished()) {
-          if (!job->run_one(self.id) && !host->run_nested(self.id, job.get())) {
-            std::this_thread::yield();
-          }
-        }
-      }
-      return run->finish();
-    }
+  if (const NestSite site = current_nest_site(); site.host != nullptr) {
+    auto run = std::make_unique<ExecutorRun<T>>(child, options, site.pool->max_workers(),
+                                                WorkerPool::kMaxWorkers);
+    auto job = std::make_unique<NestedRun<T>>(*run, *site.pool);
+    // seed() is asked before attach: from then on workers pop from the job.
+    if (!run->finished()) run_attached(site, *job, job->seed(0));
+    return run->finish();
   }
   // SequentialExecutor's loop, with the run on the heap.
   auto run = std::make_unique<ExecutorRun<T, Threads::one>>(child, options);
