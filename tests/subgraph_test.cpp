@@ -1,8 +1,7 @@
 // Graphs that grow while they run (issue 12 §1): a task runs a child graph with ctx.run and
 // reads its results; a failed child task fails the parent (nested) unless the parent catches;
 // a stop request reaches the child; one worker does not deadlock, two run a child's tasks on
-// both; recursion 1,000 levels deep (400 under ASan); ctx.map in item order, over 100,000, 0 and 1
-// items.
+// both; recursion 1,000 levels deep (400 under ASan). ctx.map is tested in map_test.cpp.
 
 #include <algorithm>
 #include <array>
@@ -11,7 +10,6 @@
 #include <cstddef>
 #include <numeric>
 #include <random>
-#include <set>
 #include <stdexcept>
 #include <stop_token>
 #include <string>
@@ -246,70 +244,6 @@ TEMPLATE_TEST_CASE(
     CHECK(executor.run(graph, {}).ok());
     CHECK(graph.result("sort") == sorted);
   }
-}
-
-TEMPLATE_TEST_CASE("ctx.map over 100,000 items gives the results in item order", "[subgraph]",
-                   TASKMAP_TEST_EXECUTORS) {
-  auto executor = make_executor<TestType>(2);
-  std::vector<long> items(100'000);
-  std::iota(items.begin(), items.end(), 0L);
-  TaskGraph<long> graph("map");
-  graph.add_task("fan", [&items](Context& ctx) {
-    const std::vector<long> doubled = ctx.map(items, [](long x) { return 2 * x; });
-    long mismatches = static_cast<long>(doubled.size() != items.size());
-    for (std::size_t i = 0; i < doubled.size(); ++i) {
-      mismatches += static_cast<long>(doubled[i] != 2 * items[i]);
-    }
-    return mismatches;
-  });
-  CHECK(executor.run(graph, {}).ok());
-  CHECK(graph.result("fan") == 0);
-}
-
-TEMPLATE_TEST_CASE("ctx.map over 0 and 1 items, a set and a vector<bool>, gives vectors",
-                   "[subgraph]", TASKMAP_CONFORMANCE_EXECUTORS) {
-  auto executor = make_executor<TestType>(2);
-  TaskGraph<std::vector<std::string>> graph("map");
-  graph.add_task("none", [](Context& ctx) {
-    return ctx.map(std::vector<int>{}, [](int x) { return std::to_string(x); });
-  });
-  graph.add_task("one", [](Context& ctx) {
-    return ctx.map(std::vector<int>{7}, [](int x) { return std::to_string(x); });
-  });
-  graph.add_task("set", [](Context& ctx) {
-    return ctx.map(std::set<int>{3, 1, 2}, [](int x) { return std::to_string(x * x); });
-  });
-  // vector<bool>'s elements are made on the fly (no lvalue to point at): ctx.map copies them.
-  graph.add_task("bits", [](Context& ctx) {
-    return ctx.map(std::vector<bool>{true, false, true},
-                   [](bool b) { return std::string(b ? "yes" : "no"); });
-  });
-  CHECK(executor.run(graph, {}).ok());
-  CHECK(graph.result("none").empty());
-  CHECK(graph.result("one") == std::vector<std::string>{"7"});
-  CHECK(graph.result("set") == std::vector<std::string>{"1", "4", "9"});
-  CHECK(graph.result("bits") == std::vector<std::string>{"yes", "no", "yes"});
-}
-
-TEMPLATE_TEST_CASE("a throwing ctx.map function fails the task, naming the item", "[subgraph]",
-                   TASKMAP_CONFORMANCE_EXECUTORS) {
-  auto executor = make_executor<TestType>(2);
-  TaskGraph<int> graph("map");
-  graph.add_task("fan", [](Context& ctx) {
-    const std::vector<int> out = ctx.map(std::vector<int>{1, 2, 3, 4}, [](int x) {
-      if (x == 3) throw std::invalid_argument("three");
-      return x;
-    });
-    return static_cast<int>(out.size());
-  });
-  CHECK(executor.run(graph, {}).failed == 1);
-  bool named = false;
-  try {
-    std::rethrow_exception(graph.error("fan"));
-  } catch (const TaskError& error) {
-    named = error.task() == "item 2";
-  }
-  CHECK(named);
 }
 
 TEMPLATE_TEST_CASE("a child graph's coroutine tasks run to completion", "[subgraph]",
