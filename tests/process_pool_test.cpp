@@ -21,6 +21,7 @@
 #include <thread>
 #include <vector>
 
+#include <fcntl.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -340,6 +341,17 @@ TEST_CASE("process pool: workers hold no file descriptor of the parent", "[proce
   pool.run(g);
   // stdin, stdout, stderr, the worker's socket, and the directory listing itself.
   CHECK(g.result("fds") <= 5);
+}
+
+TEST_CASE("process pool: a program a task starts does not inherit the worker's socket",
+          "[process_pool]") {
+  // The worker's socket is fd 3; dup2 moved it there and cleared close-on-exec, which the
+  // worker sets again: an exec'd program holding it would hide the worker's crash.
+  ProcessPoolExecutor pool(1);
+  auto g = create_graph<int>({{"flags", [] { return ::fcntl(3, F_GETFD); }}}, {{"flags", {}}});
+  REQUIRE(pool.run(g).ok());
+  CHECK(g.result("flags") >= 0);
+  CHECK((g.result("flags") & FD_CLOEXEC) != 0);
 }
 
 TEST_CASE("process pool: fail_fast starts nothing after the first failure", "[process_pool]") {
