@@ -124,15 +124,16 @@ class LoopChildRun {
 /// whoever sees it end posts the parent to the run's inbox. `users` (NestedJob) also counts
 /// the workers ending a child coroutine outside run_one, so finish() can wait for all.
 template <class U>
-class PoolChildRun final : public NestedJob {
+class PoolChildRun final : public StackedJob<PoolChildRun<U>> {
  public:
   PoolChildRun(TaskGraph<U>& child, const RunOptions& options, WorkerPool& pool, NestHost& host,
                Scheduler& scheduler)
       : run_(child, options, pool.max_workers(), WorkerPool::kMaxWorkers),
         pool_(pool),
         host_(host),
-        scheduler_(scheduler),
-        ready_(run_.first_ready()) {}
+        scheduler_(scheduler) {
+    this->ready_.push(run_.first_ready());
+  }
 
   /// Makes the child's tasks visible to the pool; `parent` is posted once the child ends.
   /// The job may be finished and gone when this returns.
@@ -157,24 +158,7 @@ class PoolChildRun final : public NestedJob {
     return run_.finish();
   }
 
-  bool seed(std::size_t) override { return ready_.size() > 1; }
-
-  bool run_one(std::size_t worker) override {
-    TaskId task = ready_.pop();
-    if (task == no_task) return false;
-    while (task != no_task) task = execute(worker, task);
-    return true;
-  }
-
-  [[nodiscard]] bool has_work() const noexcept override { return ready_.size() != 0; }
-
   [[nodiscard]] bool finished() const noexcept override { return run_.finished(); }
-
- private:
-  void push(std::span<const TaskId> tasks) {
-    ready_.push(tasks);
-    pool_.notify_work();
-  }
 
   // Runs `task`; returns a task its end made ready, to run next here, or no_task.
   TaskId execute(std::size_t worker, TaskId task) {
@@ -194,6 +178,12 @@ class PoolChildRun final : public NestedJob {
       return no_task;
     }
     return take_ready(run_.end(task, worker, run_.invoke(task, worker)));
+  }
+
+ private:
+  void push(std::span<const TaskId> tasks) {
+    this->ready_.push(tasks);
+    pool_.notify_work();
   }
 
   // Queues all but the first of `ready` for any worker and returns the first; with none,
@@ -239,7 +229,6 @@ class PoolChildRun final : public NestedJob {
   std::coroutine_handle<> parent_;
   bool attached_ = false;
   std::atomic<bool> posted_{false};
-  LockedReadyStack ready_;
 };
 
 /// What `co_await ctx.run_async(child)` awaits; see the top of this file.

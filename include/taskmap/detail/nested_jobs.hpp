@@ -101,9 +101,6 @@ class NestHost {
 /// Thread safety: every member may be called from any thread.
 class LockedReadyStack {
  public:
-  /// Holds `first`, to be popped in order.
-  explicit LockedReadyStack(std::span<const TaskId> first) { push(first); }
-
   /// The newest task, or no_task when none is ready.
   TaskId pop() {
     if (size_.load(std::memory_order_relaxed) == 0) return no_task;
@@ -130,43 +127,52 @@ class LockedReadyStack {
   std::atomic<std::size_t> size_{0};
 };
 
-/// One child graph's run on a pool (Context::run).
-template <class T>
-class NestedRun final : public NestedJob {
+/// A nested job whose ready tasks wait on a LockedReadyStack. `Job::execute(worker, task)`
+/// runs one task and returns one its end made ready, to run next on this worker, or no_task.
+template <class Job>
+class StackedJob : public NestedJob {
  public:
-  NestedRun(ExecutorRun<T>& run, WorkerPool& pool)
-      : run_(run), pool_(pool), ready_(run.first_ready()) {}
-
   /// True when more than one task is ready; call before the job is attached.
   bool seed(std::size_t) override { return ready_.size() > 1; }
 
   bool run_one(std::size_t worker) override {
     TaskId task = ready_.pop();
     if (task == no_task) return false;
-    while (task != no_task) task = execute(worker, task);
+    while (task != no_task) task = static_cast<Job*>(this)->execute(worker, task);
     return true;
   }
 
   [[nodiscard]] bool has_work() const noexcept override { return ready_.size() != 0; }
 
+ protected:
+  LockedReadyStack ready_;
+};
+
+/// One child graph's run on a pool (Context::run).
+template <class T>
+class NestedRun final : public StackedJob<NestedRun<T>> {
+ public:
+  NestedRun(ExecutorRun<T>& run, WorkerPool& pool) : run_(run), pool_(pool) {
+    this->ready_.push(run.first_ready());
+  }
+
   [[nodiscard]] bool finished() const noexcept override { return run_.finished(); }
 
- private:
   // Runs `task`; returns one of the tasks its end made ready to run next here, or no_task.
   TaskId execute(std::size_t worker, TaskId task) {
     if (!run_.start(task, worker)) return no_task;
     const std::span<const TaskId> ready = run_.end(task, worker, run_.invoke(task, worker));
     if (ready.empty()) return no_task;
     if (ready.size() > 1) {
-      ready_.push(ready.subspan(1));
+      this->ready_.push(ready.subspan(1));
       pool_.notify_work();
     }
     return ready[0];
   }
 
+ private:
   ExecutorRun<T>& run_;
   WorkerPool& pool_;
-  LockedReadyStack ready_;
 };
 
 /// Where the calling thread may run a nested job: the pool whose worker it is and that pool's
