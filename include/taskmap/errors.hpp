@@ -287,14 +287,16 @@ class WorkerStateError : public Error {
   std::string built_;
 };
 
-/// A task of a ProcessPoolExecutor threw in its worker process: the exception object cannot
-/// cross the process boundary, so its type's name and its what() come back instead.
+/// A task threw in another process (a ProcessPoolExecutor's worker, another rank of an
+/// MpiExecutor): the exception object cannot cross the process boundary, so its type's name
+/// and its what() come back instead.
 class RemoteTaskError : public Error {
  public:
   /// `task` threw an exception of type `type` whose what() was `message` ("" when it is not
-  /// a std::exception).
-  RemoteTaskError(std::string task, std::string type, std::string message)
-      : Error("task '" + task + "' threw " + type + " in a worker process" +
+  /// a std::exception), `where` it ran ("in a worker process", "on MPI rank 2").
+  RemoteTaskError(std::string task, std::string type, std::string message,
+                  const std::string& where = "in a worker process")
+      : Error("task '" + task + "' threw " + type + " " + where +
               (message.empty() ? std::string() : ": " + message)),
         task_(std::move(task)),
         type_(std::move(type)),

@@ -1,14 +1,7 @@
 #pragma once
 // The byte channel between a ProcessPoolExecutor and one worker process: a socketpair that
-// carries length-prefixed frames, the calls that read and write them without SIGPIPE or
-// short writes, and the wire format of requests and replies.
-//
-// Frame: [u64 length of the rest][rest]. Little-endian, as both ends are one program.
-// Request (parent -> worker): [u32 task][u32 inputs] then per input [u8 kind][u32 dep] and,
-//   for kind bytes, [u64 size][Codec bytes of the value]: the worker knows every value it
-//   held when forked or was sent before, so a value crosses once per worker.
-// Reply (worker -> parent): [u8 kind][u32 task] then, for a value, its Codec bytes; for an
-//   error, [u64 size][exception type name][what()].
+// carries the frames of task_messages.hpp, and the calls that read and write them without
+// SIGPIPE or short writes.
 
 #include <cerrno>
 #include <cstddef>
@@ -22,76 +15,9 @@
 #include <unistd.h>
 
 #include "taskmap/detail/file_descriptor.hpp"
+#include "taskmap/detail/task_messages.hpp"
 
 namespace taskmap::detail {
-
-/// How one input of a request is fed.
-enum class InputKind : std::uint8_t {
-  null = 0,   // a dependency that did not succeed, fed to a task with a trigger rule
-  known = 1,  // the worker holds the dependency's value already
-  bytes = 2,  // the value follows as Codec bytes
-};
-
-/// How a task ended in its worker.
-enum class ReplyKind : std::uint8_t {
-  value = 0,     // Codec bytes follow
-  no_value = 1,  // the task returned no value
-  error = 2,     // it threw: type name and what() follow
-};
-
-inline void put_u8(std::string& out, std::uint8_t value) {
-  out.push_back(static_cast<char>(value));
-}
-
-inline void put_u32(std::string& out, std::uint32_t value) {
-  char bytes[4];
-  std::memcpy(bytes, &value, 4);
-  out.append(bytes, 4);
-}
-
-inline void put_u64(std::string& out, std::uint64_t value) {
-  char bytes[8];
-  std::memcpy(bytes, &value, 8);
-  out.append(bytes, 8);
-}
-
-/// Reads the fields of a frame in order; a frame cut short reads as zeros and sets `bad`
-/// (the other end is this same program, so that only happens when it was corrupted).
-struct FrameReader {
-  std::string_view rest;
-  bool bad = false;
-
-  std::string_view take(std::size_t n) noexcept {
-    if (n > rest.size()) {
-      bad = true;
-      n = rest.size();
-    }
-    const std::string_view out = rest.substr(0, n);
-    rest.remove_prefix(n);
-    return out;
-  }
-  template <class U>
-  U number() noexcept {
-    U value{};
-    const std::string_view bytes = take(sizeof(U));
-    if (bytes.size() == sizeof(U)) std::memcpy(&value, bytes.data(), sizeof(U));
-    return value;
-  }
-  std::string_view sized() noexcept {
-    return take(static_cast<std::size_t>(number<std::uint64_t>()));
-  }
-};
-
-/// Starts a frame in `out` (cleared); finish_frame writes its length once it is complete.
-inline void begin_frame(std::string& out) {
-  out.clear();
-  put_u64(out, 0);
-}
-
-inline void finish_frame(std::string& out) noexcept {
-  const std::uint64_t length = out.size() - 8;
-  std::memcpy(out.data(), &length, 8);
-}
 
 /// Sends all of `data` on a socket; false when the other end is gone (no SIGPIPE is raised).
 inline bool send_all(int fd, std::string_view data) noexcept {

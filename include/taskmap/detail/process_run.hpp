@@ -30,6 +30,7 @@
 #include "taskmap/detail/process_channel.hpp"
 #include "taskmap/detail/process_worker.hpp"
 #include "taskmap/detail/task_id.hpp"
+#include "taskmap/detail/task_messages.hpp"
 #include "taskmap/errors.hpp"
 #include "taskmap/executor.hpp"
 #include "taskmap/graph.hpp"
@@ -170,8 +171,8 @@ class ProcessRun {
       const std::size_t id = static_cast<std::size_t>(worker - &workers_[0]);
       if (!run_.start(task, id)) continue;
       if (run_.up_to_date(task)) {
-        // Its value came from the store's record, in this process: workers need its bytes.
-        if (const std::optional<T>& value = g_.results[task]) bytes_[task] = encode(*value);
+        // Its value came from the store's record, in this process; bytes_of encodes it when
+        // a worker needs it.
         run_.end(task, id, nullptr, ready_);
         continue;
       }
@@ -190,37 +191,11 @@ class ProcessRun {
     }
   }
 
-  // The inputs of `task` as the run core would gather them (ExecutorRun::invoke), each as
-  // "null", "the worker has it" or its bytes. False when the worker is gone.
+  // Sends `task` to `worker` with the inputs it does not hold. False when the worker is gone.
   bool send_request(ProcessWorker& worker, TaskId task) {
-    begin_frame(request_);
-    put_u32(request_, task);
-    const std::size_t count_at = request_.size();
-    put_u32(request_, 0);
-    std::uint32_t count = 0;
-    const bool rule = g_.has_rule(task);
-    for (const TaskId dep : g_.deps_of(task)) {
-      if (rule && g_.status[dep] != TaskStatus::done) {
-        put_u8(request_, static_cast<std::uint8_t>(InputKind::null));
-        put_u32(request_, dep);
-        ++count;
-        continue;
-      }
-      if (!g_.results[dep].has_value()) continue;
-      ++count;
-      if (worker.known[dep] != 0) {
-        put_u8(request_, static_cast<std::uint8_t>(InputKind::known));
-        put_u32(request_, dep);
-        continue;
-      }
-      put_u8(request_, static_cast<std::uint8_t>(InputKind::bytes));
-      put_u32(request_, dep);
-      put_u64(request_, bytes_[dep].size());
-      request_ += bytes_[dep];
-      worker.known[dep] = 1;
-    }
-    std::memcpy(request_.data() + count_at, &count, 4);
-    finish_frame(request_);
+    write_request(
+        g_, task, worker.known, [&](TaskId dep) -> const std::string& { return bytes_of(dep); },
+        request_);
     worker.task = task;
     worker.timed_out = false;
     const std::int64_t limit_ms = settings_.time_limit_ms.load(std::memory_order_relaxed);
@@ -278,22 +253,19 @@ class ProcessRun {
 
   // A reply: the task's value (kept as bytes too, for the workers that will need it) or error.
   void take_reply(ProcessWorker& worker, std::size_t id) {
-    FrameReader in{reply_};
-    const auto kind = static_cast<ReplyKind>(in.number<std::uint8_t>());
-    const TaskId task = in.number<std::uint32_t>();
+    const Reply reply = Reply::read(reply_);
     std::exception_ptr error;
-    if (in.bad || task != worker.task) {
+    if (reply.bad || reply.task != worker.task) {
       error = std::make_exception_ptr(Error("task '" + run_.name(worker.task) +
                                             "': its worker process sent a malformed reply"));
-    } else if (kind == ReplyKind::error) {
-      const std::string_view type = in.sized();
-      error = std::make_exception_ptr(
-          RemoteTaskError(run_.name(task), std::string(type), std::string(in.rest)));
-    } else if (kind == ReplyKind::value) {
+    } else if (reply.kind == ReplyKind::error) {
+      error = std::make_exception_ptr(RemoteTaskError(
+          run_.name(reply.task), std::string(reply.type), std::string(reply.bytes)));
+    } else if (reply.kind == ReplyKind::value) {
       try {
-        g_.results[task].emplace(decode_or_throw<T>(in.rest));
-        bytes_[task].assign(in.rest);
-        worker.known[task] = 1;
+        g_.results[reply.task].emplace(decode_or_throw<T>(reply.bytes));
+        bytes_[reply.task].assign(reply.bytes);
+        worker.known[reply.task] = 1;
       } catch (...) {
         error = std::current_exception();
       }
@@ -301,6 +273,14 @@ class ProcessRun {
     const TaskId ended = worker.task;
     worker.task = no_task;
     run_.end(ended, id, std::move(error), ready_);
+  }
+
+  // The Codec bytes of a done task's value: what its worker sent, or (a value read from the
+  // store in this process) encoded here once.
+  const std::string& bytes_of(TaskId task) {
+    std::string& bytes = bytes_[task];
+    if (bytes.empty()) bytes = encode(*g_.results[task]);
+    return bytes;
   }
 
   // The worker's stream ended or it ran past its deadline: it is reaped, and the task it

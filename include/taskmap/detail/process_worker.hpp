@@ -27,13 +27,12 @@
 
 #include "taskmap/codec.hpp"
 #include "taskmap/detail/child_observers.hpp"
-#include "taskmap/detail/continue_signal.hpp"
 #include "taskmap/detail/file_descriptor.hpp"
 #include "taskmap/detail/graph_state.hpp"
 #include "taskmap/detail/process_channel.hpp"
 #include "taskmap/detail/scheduler.hpp"
 #include "taskmap/detail/task_id.hpp"
-#include "taskmap/detail/type_name.hpp"
+#include "taskmap/detail/task_messages.hpp"
 #include "taskmap/detail/worker_pool.hpp"
 #include "taskmap/detail/worker_state_holder.hpp"
 #include "taskmap/run_options.hpp"
@@ -86,76 +85,18 @@ inline void forget_parent_threads() noexcept {
   bound_worker_state = nullptr;
 }
 
-/// The reply to a task that threw, built in the worker while the exception is in flight.
-inline void reply_error(std::string& out, TaskId task) {
-  std::string type = "an exception of unknown type";
-  std::string what;
-  try {
-    throw;
-  } catch (const std::exception& e) {
-    type = type_name(typeid(e));
-    what = e.what();
-  } catch (...) {
-#if defined(__GNUG__) || defined(__clang__)
-    if (const std::type_info* info = abi::__cxa_current_exception_type()) type = type_name(*info);
-#endif
-  }
-  begin_frame(out);
-  put_u8(out, static_cast<std::uint8_t>(ReplyKind::error));
-  put_u32(out, task);
-  put_u64(out, type.size());
-  out += type;
-  out += what;
-  finish_frame(out);
-}
-
-/// Calls the task a request names on this process's copy of the graph and builds the reply.
+/// Serves one request on this process's copy of the graph: calls the task and builds the
+/// reply, its value or what it threw.
 template <class T>
 void serve_request(GraphState<T>& g, const RunOptions& options, std::size_t worker,
                    std::string_view request, std::vector<const T*>& inputs, std::string& out) {
-  FrameReader in{request};
-  const TaskId task = in.number<std::uint32_t>();
+  TaskId task = no_task;
   try {
-    const std::uint32_t count = in.number<std::uint32_t>();
-    inputs.clear();
-    for (std::uint32_t i = 0; i < count && !in.bad; ++i) {
-      const auto kind = static_cast<InputKind>(in.number<std::uint8_t>());
-      const TaskId dep = in.number<std::uint32_t>();
-      if (kind == InputKind::null) {
-        inputs.push_back(nullptr);
-        continue;
-      }
-      if (dep >= g.size()) break;
-      if (kind == InputKind::bytes) g.results[dep].emplace(decode_or_throw<T>(in.sized()));
-      if (!g.results[dep]) break;
-      inputs.push_back(&*g.results[dep]);
-    }
-    if (in.bad || task >= g.size() || inputs.size() != count) {
-      throw Error("taskmap: a worker process received a malformed request");
-    }
-    Context ctx(g.name, g.names[task], options.stop_token, worker);
-    std::optional<T>& value = g.results[task];
-    value.reset();
-    try {
-      g.funcs[task].invoke(ctx, std::span<const T* const>(inputs), value);
-    } catch (const ContinueSignal<T>& signal) {
-      // The task returned a Continue<T>: its continuation runs here, in this worker, to its
-      // end (continuation_run.hpp), and the task's reply is the value it ends with.
-      std::exception_ptr error;
-      const ContinuationEnd end =
-          signal.chain->run(g.name, g.names[task], options.stop_token, value, error);
-      if (end == ContinuationEnd::failed) std::rethrow_exception(error);
-      if (end == ContinuationEnd::cancelled) {
-        throw Error("task '" + g.names[task] + "': a stop request cancelled its continuation");
-      }
-    }
-    begin_frame(out);
-    put_u8(out, static_cast<std::uint8_t>(value ? ReplyKind::value : ReplyKind::no_value));
-    put_u32(out, task);
-    if (value) out += encode(*value);
-    finish_frame(out);
+    task = read_request(g, request, inputs);
+    call_task(g, options, worker, task, std::span<const T* const>(inputs));
+    write_value_reply(out, task, g.results[task]);
   } catch (...) {
-    reply_error(out, task);
+    write_error_reply(out, task, std::current_exception());
   }
 }
 
