@@ -8,8 +8,8 @@ install(TARGETS taskmap EXPORT taskmapTargets)
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/" DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 install(EXPORT taskmapTargets NAMESPACE taskmap:: DESTINATION "${TASKMAP_CMAKE_DIR}")
 # The optional targets, each in an export file of its own that taskmapConfig.cmake loads only
-# for the component asked for (find_package(taskmap COMPONENTS store sqlite json)), so a
-# plain find_package(taskmap) needs none of xxHash, SQLite and nlohmann/json. An install built without one lacks
+# for the component asked for (find_package(taskmap COMPONENTS store sqlite json mpi)), so a
+# plain find_package(taskmap) needs none of xxHash, SQLite, nlohmann/json and MPI. An install built without one lacks
 # its file, and asking for that component fails with a message that says so.
 if(TASKMAP_HAVE_STORE)
   install(TARGETS taskmap_store EXPORT taskmapStoreTargets)
@@ -22,6 +22,10 @@ endif()
 if(TASKMAP_HAVE_JSON)
   install(TARGETS taskmap_json EXPORT taskmapJsonTargets)
   install(EXPORT taskmapJsonTargets NAMESPACE taskmap:: DESTINATION "${TASKMAP_CMAKE_DIR}")
+endif()
+if(TASKMAP_HAVE_MPI)
+  install(TARGETS taskmap_mpi EXPORT taskmapMpiTargets)
+  install(EXPORT taskmapMpiTargets NAMESPACE taskmap:: DESTINATION "${TASKMAP_CMAKE_DIR}")
 endif()
 
 configure_package_config_file(

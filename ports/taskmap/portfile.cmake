@@ -26,10 +26,11 @@ vcpkg_cmake_configure(
     -DTASKMAP_BUILD_BENCHMARKS=OFF
     -DTASKMAP_INSTALL=ON
     # The port installs the core target only: its dependencies are fmt alone, so the
-    # optional targets (stores: xxHash, SQLite; JSON codec: nlohmann/json) stay out even when
+    # optional targets (stores: xxHash, SQLite; JSON codec: nlohmann/json; MPI) stay out even when
     # the build machine has those libraries.
     -DTASKMAP_WITH_STORES=OFF
     -DTASKMAP_WITH_JSON=OFF
+    -DTASKMAP_WITH_MPI=OFF
 )
 vcpkg_cmake_install()
 vcpkg_cmake_config_fixup(CONFIG_PATH share/cmake/taskmap)

@@ -9,6 +9,7 @@
 #   pkg_config: [-DPKG_CONFIG=<pkg-config program>]
 #   vcpkg_*:    [-DCONFIGURE_VCPKG_ROOT=<VCPKG_ROOT when the tests were configured>]
 #   store_*:    [-DEXPECT_SQLITE=<ON when taskmap::sqlite was built>]
+#               [-DEXPECT_MPI=<ON when taskmap::mpi was built>]
 #
 # store_find_package and store_fetch_content build the consumer in store/, which uses
 # DirectoryStore through taskmap::store (find_package with COMPONENTS store and sqlite, or
@@ -186,6 +187,7 @@ set(_consumer_dir "${CMAKE_CURRENT_LIST_DIR}/${MODE}")
 if(MODE MATCHES "^store_(.*)$")
   set(_consumer_dir "${CMAKE_CURRENT_LIST_DIR}/store")
   list(APPEND _consumer_args "-DROUTE=${CMAKE_MATCH_1}" "-DTASKMAP_EXPECT_SQLITE=${EXPECT_SQLITE}"
+    "-DTASKMAP_EXPECT_MPI=${EXPECT_MPI}"
     "-DTASKMAP_SOURCE_TREE=${TASKMAP_SOURCE_TREE}")
 endif()
 if(MODE MATCHES "^(store_)?find_package$")
@@ -210,6 +212,9 @@ if(MODE MATCHES "^(store_)?find_package$")
     expect_file("${_prefix}/share/cmake/taskmap/taskmapStoreTargets.cmake")
     if(EXPECT_SQLITE)
       expect_file("${_prefix}/share/cmake/taskmap/taskmapSqliteTargets.cmake")
+    endif()
+    if(EXPECT_MPI)
+      expect_file("${_prefix}/share/cmake/taskmap/taskmapMpiTargets.cmake")
     endif()
   endif()
 
@@ -307,14 +312,18 @@ run_step("build the ${MODE} consumer"
   "${CMAKE_COMMAND}" --build "${_consumer_build}" ${_config_args})
 
 # The consumer's ctest must hold its own tests and nothing of taskmap's: one, and for the
-# store consumers a second (SqliteStore) when taskmap::sqlite was built.
+# store consumers one more (SqliteStore) when taskmap::sqlite was built and one more
+# (MpiExecutor) when taskmap::mpi was.
 set(_ctest_config "")
 if(CONFIG)
   set(_ctest_config -C "${CONFIG}")
 endif()
 set(_consumer_tests 1)
 if(MODE MATCHES "^store_" AND EXPECT_SQLITE)
-  set(_consumer_tests 2)
+  math(EXPR _consumer_tests "${_consumer_tests} + 1")
+endif()
+if(MODE MATCHES "^store_" AND EXPECT_MPI)
+  math(EXPR _consumer_tests "${_consumer_tests} + 1")
 endif()
 execute_process(COMMAND "${CTEST_COMMAND}" --test-dir "${_consumer_build}" -N ${_ctest_config}
   OUTPUT_VARIABLE _listing RESULT_VARIABLE _result)
