@@ -231,7 +231,14 @@ class ProcessRun {
           std::chrono::ceil<std::chrono::milliseconds>(nearest - std::chrono::steady_clock::now());
       timeout = static_cast<int>(std::clamp<std::int64_t>(left.count(), 0, 1 << 30));
     }
-    const int ready = ::poll(fds_.data(), fds_.size(), timeout);
+    // Asks without sleeping for a while first (kChannelSpin): a short task's reply comes
+    // sooner than this process would wake from poll().
+    int ready = 0;
+    const auto spin_until = std::chrono::steady_clock::now() + kChannelSpin;
+    do {
+      ready = ::poll(fds_.data(), fds_.size(), 0);
+    } while (ready == 0 && std::chrono::steady_clock::now() < spin_until);
+    if (ready == 0) ready = ::poll(fds_.data(), fds_.size(), timeout);
     if (ready < 0 && errno != EINTR) {
       throw Error("taskmap: ProcessPoolExecutor cannot wait for its workers: " + errno_text(errno));
     }
