@@ -223,7 +223,7 @@ class MpiRoot {
       if (activity) idle.reset();
       const std::chrono::microseconds wait = activity ? std::chrono::microseconds(0) : idle.next();
       local.take_ended(ended, wait);
-      for (auto& end : ended) finish_task(end.task, std::move(end.error));
+      for (auto& end : ended) finish_local(end.task, std::move(end.error));
       if (!ended.empty()) idle.reset();
       if (!activity && ended.empty() && wait.count() == 0) std::this_thread::yield();
     }
@@ -255,12 +255,27 @@ class MpiRoot {
         local.post(task, std::move(inputs));
         continue;
       }
+      if (std::exception_ptr error = send_request(task, rank)) finish_task(task, std::move(error));
+    }
+  }
+
+  // Sends `task` with the inputs `rank` lacks; what went wrong when it cannot be sent (a
+  // codec that throws, a request too big for one message), and then `rank` holds nothing new.
+  std::exception_ptr send_request(TaskId task, int rank) {
+    std::vector<std::uint8_t>& known = known_[static_cast<std::size_t>(rank)];
+    std::vector<std::pair<TaskId, std::uint8_t>> known_before;
+    for (const TaskId dep : g_.deps_of(task)) known_before.emplace_back(dep, known[dep]);
+    try {
       std::string request;
       write_request(
-          g_, task, known_[static_cast<std::size_t>(rank)],
-          [&](TaskId dep) -> const std::string& { return bytes_of(dep); }, request);
+          g_, task, known, [&](TaskId dep) -> const std::string& { return bytes_of(dep); },
+          request);
       outbox_.send(std::move(request), rank, kMpiRequest,
-                   "the inputs of task '" + g_.names[task] + "'");
+                   "task '" + g_.names[task] + "' with its inputs");
+      return nullptr;
+    } catch (...) {
+      for (const auto& [dep, bit] : known_before) known[dep] = bit;
+      return std::current_exception();
     }
   }
 
@@ -319,6 +334,20 @@ class MpiRoot {
     finish_task(task, std::move(error));
   }
 
+  // A task that ended on rank 0's own threads. Its value is encoded now, as on every other
+  // rank: a value that cannot become bytes fails its task wherever it ran.
+  void finish_local(TaskId task, std::exception_ptr error) {
+    if (!error && g_.results[task].has_value()) {
+      try {
+        static_cast<void>(bytes_of(task));
+      } catch (...) {
+        error = std::current_exception();
+        g_.results[task].reset();
+      }
+    }
+    finish_task(task, std::move(error));
+  }
+
   void finish_task(TaskId task, std::exception_ptr error) {
     const std::size_t worker = worker_of_[task];
     free_[static_cast<std::size_t>(ran_on_[task])].push_back(worker);
@@ -355,12 +384,19 @@ class MpiRoot {
     put_u32(state, raised);
     for (TaskId task = 0; task < g_.size(); ++task) {
       put_u8(state, static_cast<std::uint8_t>(g_.status[task]));
-      const bool value = s_.results_everywhere && g_.results[task].has_value();
-      put_u8(state, value ? 1 : 0);
-      if (value) {
-        const std::string& bytes = bytes_.empty() ? encode_kept(task) : bytes_of(task);
-        put_u64(state, bytes.size());
-        state += bytes;
+      // A value set outside a run (mark_as_done) whose codec refuses it stays here only.
+      const std::string* bytes = nullptr;
+      if (s_.results_everywhere && g_.results[task].has_value()) {
+        try {
+          bytes = bytes_.empty() ? &encode_kept(task) : &bytes_of(task);
+        } catch (...) {
+          bytes = nullptr;
+        }
+      }
+      put_u8(state, bytes != nullptr ? 1 : 0);
+      if (bytes != nullptr) {
+        put_u64(state, bytes->size());
+        state += *bytes;
       }
       put_error(state, task);
     }
@@ -489,17 +525,29 @@ class MpiServer {
       for (auto& end : ended) {
         fresh_[end.task] = 1;
         own_errors_[end.task] = end.error;
-        if (end.error) {
-          write_error_reply(reply, end.task, end.error);
-        } else {
-          write_value_reply(reply, end.task, g_.results[end.task]);
-        }
-        outbox_.send(std::move(reply), 0, kMpiReply,
-                     "the value of task '" + g_.names[end.task] + "'");
+        send_reply(end.task, end.error, reply);
       }
       if (!ended.empty()) idle.reset();
       if (!activity && ended.empty() && wait.count() == 0) std::this_thread::yield();
     }
+  }
+
+  // Replies how `task` ended. A value that cannot be sent (its codec throws, it is too big
+  // for one message) fails the task instead: rank 0 waits for every reply.
+  void send_reply(TaskId task, std::exception_ptr error, std::string& reply) {
+    if (!error) {
+      try {
+        write_value_reply(reply, task, g_.results[task]);
+        outbox_.send(std::move(reply), 0, kMpiReply, "the value of task '" + g_.names[task] + "'");
+        return;
+      } catch (...) {
+        error = std::current_exception();
+        fresh_[task] = 0;
+      }
+    }
+    own_errors_[task] = error;
+    write_error_reply(reply, task, error);
+    outbox_.send(std::move(reply), 0, kMpiReply, "the error of task '" + g_.names[task] + "'");
   }
 
   RunSummary apply(std::string_view state) {
