@@ -82,11 +82,13 @@ enum class MpiResults {
 /// what()); the rank it threw on keeps the exception itself.
 /// MPI must be initialised with at least MPI_THREAD_FUNNELED (MpiSession does it), and run()
 /// called from the thread that initialised it, by every rank of the communicator, one run at a
-/// time. Tasks must not call MPI on the executor's communicator.
+/// time. Tasks that call MPI themselves need MPI_THREAD_MULTIPLE and a communicator of their
+/// own (the executor works on a duplicate of `comm`).
 class MpiExecutor {
  public:
   /// An executor over `comm` (collective: every rank constructs it), running up to
-  /// `threads_per_rank` tasks at once on each rank (0 = the hardware concurrency).
+  /// `threads_per_rank` tasks at once on each rank (0 = the hardware concurrency); rank 0's
+  /// count applies on every rank.
   /// Throws: Error when MPI is not initialised with MPI_THREAD_FUNNELED or more.
   explicit MpiExecutor(MPI_Comm comm = MPI_COMM_WORLD, std::size_t threads_per_rank = 1) {
     int initialised = 0;
@@ -108,8 +110,12 @@ class MpiExecutor {
     detail::mpi_check(MPI_Comm_rank(settings_.comm, &settings_.rank), "MPI_Comm_rank");
     detail::mpi_check(MPI_Comm_size(settings_.comm, &settings_.ranks), "MPI_Comm_size");
     const unsigned cores = std::thread::hardware_concurrency();
-    settings_.threads = std::clamp<std::size_t>(
+    // Rank 0 schedules for every rank with its own count: every rank takes it.
+    unsigned long long threads = std::clamp<std::size_t>(
         threads_per_rank != 0 ? threads_per_rank : (cores != 0 ? cores : 1), 1, 1024);
+    detail::mpi_check(MPI_Bcast(&threads, 1, MPI_UNSIGNED_LONG_LONG, 0, settings_.comm),
+                      "MPI_Bcast");
+    settings_.threads = static_cast<std::size_t>(threads);
   }
   MpiExecutor(const MpiExecutor&) = delete;
   MpiExecutor& operator=(const MpiExecutor&) = delete;

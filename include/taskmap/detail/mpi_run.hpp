@@ -133,7 +133,7 @@ void mpi_agree_on_graph(const GraphState<T>& g, const MpiRunSettings& s,
 }
 
 /// How one task's error crosses in the final state.
-enum class StateError : std::uint8_t { none = 0, ancestor = 1, remote = 2 };
+enum class StateError : std::uint8_t { none = 0, ancestor = 1, remote = 2, skipped = 3 };
 
 /// The final state rank 0 broadcasts: [u8 outcome] then, for outcome 0 (the run ran), the
 /// summary, the task raise_errors raised for (or no_task), and per task [u8 status][u8 has
@@ -206,7 +206,7 @@ class MpiRoot {
       }
     }
     free_count_ = slots();
-    RankThreads<T> local(g_, options_, 0, s_.threads, 0);
+    RankThreads<T> local(g_, options_, 0, s_.threads);
     std::vector<typename RankThreads<T>::Ended> ended;
     IdleWait idle;
     std::string message;
@@ -252,24 +252,28 @@ class MpiRoot {
         } else {
           gather_inputs(g_, task, inputs);
         }
-        local.post(task, std::move(inputs));
+        local.post(task, std::move(inputs), worker);
         continue;
       }
-      if (std::exception_ptr error = send_request(task, rank)) finish_task(task, std::move(error));
+      if (std::exception_ptr error = send_request(task, rank, worker)) {
+        finish_task(task, std::move(error));
+      }
     }
   }
 
   // Sends `task` with the inputs `rank` lacks; what went wrong when it cannot be sent (a
   // codec that throws, a request too big for one message), and then `rank` holds nothing new.
-  std::exception_ptr send_request(TaskId task, int rank) {
+  std::exception_ptr send_request(TaskId task, int rank, std::size_t worker) {
     std::vector<std::uint8_t>& known = known_[static_cast<std::size_t>(rank)];
     std::vector<std::pair<TaskId, std::uint8_t>> known_before;
     for (const TaskId dep : g_.deps_of(task)) known_before.emplace_back(dep, known[dep]);
     try {
       std::string request;
+      put_u32(request, static_cast<std::uint32_t>(worker));  // the envelope: [u32 worker id]
+      std::string frame;
       write_request(
-          g_, task, known, [&](TaskId dep) -> const std::string& { return bytes_of(dep); },
-          request);
+          g_, task, known, [&](TaskId dep) -> const std::string& { return bytes_of(dep); }, frame);
+      request += frame;
       outbox_.send(std::move(request), rank, kMpiRequest,
                    "task '" + g_.names[task] + "' with its inputs");
       return nullptr;
@@ -320,6 +324,8 @@ class MpiRoot {
     if (reply.kind == ReplyKind::error) {
       error = std::make_exception_ptr(RemoteTaskError(g_.names[task], std::string(reply.type),
                                                       std::string(reply.bytes), where(from)));
+      // The error may be an input that rank could not decode: it is sent again when needed.
+      for (const TaskId dep : g_.deps_of(task)) known_[static_cast<std::size_t>(from)][dep] = 0;
     } else if (reply.kind == ReplyKind::value) {
       try {
         g_.results[task].emplace(decode_or_throw<T>(reply.bytes));
@@ -426,6 +432,12 @@ class MpiRoot {
     } catch (...) {
     }
     const ErrorText text = ErrorText::of(error);
+    if (status == TaskStatus::skipped) {  // it never ran (a trigger rule that cannot be met)
+      put_u8(state, static_cast<std::uint8_t>(StateError::skipped));
+      put_u64(state, text.what.size());
+      state += text.what;
+      return;
+    }
     put_u8(state, static_cast<std::uint8_t>(StateError::remote));
     put_u32(state, static_cast<std::uint32_t>(ran_on_.empty() ? -1 : ran_on_[task]));
     put_u64(state, text.type.size());
@@ -479,7 +491,11 @@ class MpiServer {
     std::vector<std::vector<std::uint8_t>> unused;
     mpi_agree_on_graph(g_, s_, unused);
     const RunGuard<T> guard(g_);
+    // The values held when the run starts are the ones rank 0 counts on this rank holding.
     fresh_.assign(g_.size(), 0);
+    for (TaskId task = 0; task < g_.size(); ++task) {
+      fresh_[task] = g_.status[task] == TaskStatus::done && g_.results[task].has_value();
+    }
     own_errors_.assign(g_.size(), nullptr);
     serve();
     std::string state;
@@ -489,8 +505,7 @@ class MpiServer {
 
  private:
   void serve() {
-    RankThreads<T> threads(g_, options_, s_.rank, s_.threads,
-                           static_cast<std::size_t>(s_.rank) * s_.threads);
+    RankThreads<T> threads(g_, options_, s_.rank, s_.threads);
     std::vector<typename RankThreads<T>::Ended> ended;
     std::vector<const T*> inputs;
     std::string message;
@@ -506,18 +521,23 @@ class MpiServer {
           outbox_.wait_all();
           return;  // rank 0 ends a run only when no task is in flight
         }
+        // [u32 worker id][request frame]: the task's Context sees the worker id observers see.
+        FrameReader envelope{message};
+        const std::size_t worker = envelope.number<std::uint32_t>();
         TaskId task = no_task;
         try {
-          task = read_request(
-              g_, std::string_view(message).substr(std::min<std::size_t>(8, message.size())),
-              inputs);
+          read_request(g_, envelope.rest.substr(std::min<std::size_t>(8, envelope.rest.size())),
+                       task, inputs, [&](TaskId dep) {
+                         const bool holds = fresh_[dep] != 0;
+                         fresh_[dep] = 1;
+                         return holds;
+                       });
         } catch (...) {
           write_error_reply(reply, task, std::current_exception());
           outbox_.send(std::move(reply), 0, kMpiReply, "a reply");
           continue;
         }
-        for (const TaskId dep : g_.deps_of(task)) fresh_[dep] = g_.results[dep].has_value();
-        threads.post(task, inputs);
+        threads.post(task, inputs, worker);
       }
       if (activity) idle.reset();
       const std::chrono::microseconds wait = activity ? std::chrono::microseconds(0) : idle.next();
@@ -565,20 +585,35 @@ class MpiServer {
     summary.elapsed =
         std::chrono::nanoseconds(static_cast<std::int64_t>(in.number<std::uint64_t>()));
     const TaskId raised = in.number<std::uint32_t>();
+    // A value this rank cannot decode is left out, and said once the state is all applied,
+    // so the graph is whole either way.
+    std::string undecodable;
     for (TaskId task = 0; task < g_.size() && !in.bad; ++task) {
       g_.status[task] = static_cast<TaskStatus>(in.number<std::uint8_t>());
       if (in.number<std::uint8_t>() != 0) {
         const std::string_view bytes = in.sized();
-        if (fresh_[task] == 0 || !g_.results[task])
-          g_.results[task].emplace(decode_or_throw<T>(bytes));
+        if (fresh_[task] == 0 || !g_.results[task]) {
+          try {
+            g_.results[task].emplace(decode_or_throw<T>(bytes));
+          } catch (const std::exception& e) {
+            g_.results[task].reset();
+            if (undecodable.empty()) undecodable = "task '" + g_.names[task] + "': " + e.what();
+          }
+        }
       } else {
         g_.results[task].reset();
       }
       g_.errors[task] = take_error(in, task);
     }
-    if (in.bad)
+    if (in.bad) {
       throw Error("MpiExecutor: the final state of graph '" + g_.name +
                   "' from rank 0 was malformed");
+    }
+    if (!undecodable.empty()) {
+      throw Error("MpiExecutor: MPI rank " + std::to_string(s_.rank) +
+                  " cannot decode a value of graph '" + g_.name + "' that rank 0 holds (" +
+                  undecodable + "); this rank's graph holds no value for it");
+    }
     if (options_.raise_errors && raised != no_task && raised < g_.size())
       raise_task_error(g_, raised);
     return summary;
@@ -589,6 +624,7 @@ class MpiServer {
     if (kind == StateError::ancestor) {
       return std::make_exception_ptr(AncestorFailed(std::string(in.sized())));
     }
+    if (kind == StateError::skipped) return std::make_exception_ptr(Error(std::string(in.sized())));
     if (kind != StateError::remote) return nullptr;
     const auto rank = static_cast<std::int32_t>(in.number<std::uint32_t>());
     const std::string_view type = in.sized();
@@ -603,7 +639,7 @@ class MpiServer {
   const RunOptions& options_;
   const MpiRunSettings& s_;
   MpiOutbox outbox_;
-  std::vector<std::uint8_t> fresh_;             // per task: its value here is this run's
+  std::vector<std::uint8_t> fresh_;             // per task: its value here is rank 0's
   std::vector<std::exception_ptr> own_errors_;  // per task that failed on this rank this run
 };
 

@@ -55,9 +55,9 @@ class MpiOutbox {
 
   /// Sends `bytes` (taken) to `rank` with `tag`. `what` names the message in errors.
   void send(std::string bytes, int rank, int tag, const std::string& what) {
+    const int count = mpi_count(bytes.size(), what);
     Pending& pending = pending_.emplace_back();
     pending.bytes = std::move(bytes);
-    const int count = mpi_count(pending.bytes.size(), what);
     const int code =
         MPI_Isend(pending.bytes.data(), count, MPI_BYTE, rank, tag, comm_, &pending.request);
     if (code != MPI_SUCCESS) {

@@ -92,7 +92,7 @@ void serve_request(GraphState<T>& g, const RunOptions& options, std::size_t work
                    std::string_view request, std::vector<const T*>& inputs, std::string& out) {
   TaskId task = no_task;
   try {
-    task = read_request(g, request, inputs);
+    read_request(g, request, task, inputs, [](TaskId) { return false; });
     call_task(g, options, worker, task, std::span<const T* const>(inputs));
     write_value_reply(out, task, g.results[task]);
   } catch (...) {

@@ -41,9 +41,11 @@ struct CrashNote {
     const std::string line = "taskmap: MPI rank " + std::to_string(rank) +
                              " died of a signal while running task '" + task + "' of graph '" +
                              graph + "'\n";
-    length = std::min(line.size(), sizeof text - 1);
-    std::memcpy(text, line.data(), length);
-    if (length == sizeof text - 1) text[length - 1] = '\n';
+    length = 0;  // the handler writes nothing while the text changes
+    const std::size_t size = std::min(line.size(), sizeof text - 1);
+    std::memcpy(text, line.data(), size);
+    if (size == sizeof text - 1) text[size - 1] = '\n';
+    length = size;
   }
 };
 
@@ -75,6 +77,29 @@ inline void write_crash_note(int sig) noexcept {
   ::raise(sig);
 }
 
+/// A stack of the thread's own for signal handlers (sigaltstack), while it lives: a task
+/// that overflows its stack still gets its crash note written.
+class AlternateSignalStack {
+ public:
+  AlternateSignalStack() : memory_(kSize) {
+    stack_t stack{};
+    stack.ss_sp = memory_.data();
+    stack.ss_size = memory_.size();
+    installed_ = ::sigaltstack(&stack, &previous_) == 0;
+  }
+  AlternateSignalStack(const AlternateSignalStack&) = delete;
+  AlternateSignalStack& operator=(const AlternateSignalStack&) = delete;
+  ~AlternateSignalStack() {
+    if (installed_) ::sigaltstack(&previous_, nullptr);
+  }
+
+ private:
+  static constexpr std::size_t kSize = 64 * 1024;
+  std::vector<char> memory_;
+  stack_t previous_{};
+  bool installed_ = false;
+};
+
 /// Installs write_crash_note while any RankThreads lives in the process.
 class CrashNoteHandlers {
  public:
@@ -84,6 +109,7 @@ class CrashNoteHandlers {
     if (handlers.users++ != 0) return;
     struct sigaction action {};
     action.sa_handler = &write_crash_note;
+    action.sa_flags = SA_ONSTACK;
     ::sigemptyset(&action.sa_mask);
     for (std::size_t i = 0; i < kCrashSignals.size(); ++i) {
       ::sigaction(kCrashSignals[i], &action, &handlers.previous[i]);
@@ -112,31 +138,29 @@ class RankThreads {
     std::exception_ptr error;  // null when the task returned
   };
 
-  /// `count` threads, whose tasks see worker ids first_worker .. first_worker + count - 1.
-  RankThreads(GraphState<T>& graph, const RunOptions& options, int rank, std::size_t count,
-              std::size_t first_worker)
+  /// `count` threads. Throws: std::system_error when a thread cannot be started (the ones
+  /// started are stopped first).
+  RankThreads(GraphState<T>& graph, const RunOptions& options, int rank, std::size_t count)
       : g_(graph), options_(options), rank_(rank), notes_(count) {
     threads_.reserve(count);
-    for (std::size_t i = 0; i < count; ++i) {
-      threads_.emplace_back([this, i, first_worker] { work(i, first_worker + i); });
+    try {
+      for (std::size_t i = 0; i < count; ++i) {
+        threads_.emplace_back([this, i] { work(i); });
+      }
+    } catch (...) {
+      stop();
+      throw;
     }
   }
   RankThreads(const RankThreads&) = delete;
   RankThreads& operator=(const RankThreads&) = delete;
-  ~RankThreads() {
-    {
-      const std::lock_guard lock(mutex_);
-      closing_ = true;
-    }
-    posted_.notify_all();
-    for (std::thread& thread : threads_) thread.join();
-  }
+  ~RankThreads() { stop(); }
 
-  /// Hands `task` to a free thread.
-  void post(TaskId task, std::vector<const T*> inputs) {
+  /// Hands `task` to a free thread; its Context sees `worker`.
+  void post(TaskId task, std::vector<const T*> inputs, std::size_t worker) {
     {
       const std::lock_guard lock(mutex_);
-      queue_.push_back({task, std::move(inputs)});
+      queue_.push_back({task, worker, std::move(inputs)});
     }
     posted_.notify_one();
   }
@@ -155,12 +179,24 @@ class RankThreads {
  private:
   struct Job {
     TaskId task;
+    std::size_t worker;
     std::vector<const T*> inputs;
   };
 
-  void work(std::size_t index, std::size_t worker) {
+  void stop() noexcept {
+    {
+      const std::lock_guard lock(mutex_);
+      closing_ = true;
+    }
+    posted_.notify_all();
+    for (std::thread& thread : threads_) thread.join();
+    threads_.clear();
+  }
+
+  void work(std::size_t index) {
     CrashNote& note = notes_[index];
     current_crash_note = &note;
+    const AlternateSignalStack stack;  // so a stack overflow in a task still writes its note
     for (;;) {
       Job job;
       {
@@ -173,7 +209,7 @@ class RankThreads {
       note.set(rank_, g_.name, g_.names[job.task]);
       std::exception_ptr error;
       try {
-        call_task(g_, options_, worker, job.task, std::span<const T* const>(job.inputs));
+        call_task(g_, options_, job.worker, job.task, std::span<const T* const>(job.inputs));
       } catch (...) {
         error = std::current_exception();
       }

@@ -145,12 +145,16 @@ void write_request(const GraphState<T>& g, TaskId task, std::vector<std::uint8_t
 }
 
 /// Reads a request (a frame without its length) on the side that runs the task: stores the
-/// values that came as bytes in `g`'s results and points `inputs` at every input. Returns
-/// the task. Throws: Error when the request is malformed, DecodeError from a Codec.
-template <class T>
-TaskId read_request(GraphState<T>& g, std::string_view request, std::vector<const T*>& inputs) {
+/// values that came as bytes in `g`'s results and points `inputs` at every input. `task` is
+/// set first, so a request that cannot be read is still answered for its task. `holds(dep)`
+/// says the value of `dep` here is this run's already: bytes sent for it again are skipped
+/// (a task on another thread may be reading it). A value that cannot be decoded is dropped
+/// here, never left stale. Throws: Error when the request is malformed, what the Codec threw.
+template <class T, class Holds>
+void read_request(GraphState<T>& g, std::string_view request, TaskId& task,
+                  std::vector<const T*>& inputs, Holds&& holds) {
   FrameReader in{request};
-  const TaskId task = in.number<std::uint32_t>();
+  task = in.number<std::uint32_t>();
   const std::uint32_t count = in.number<std::uint32_t>();
   inputs.clear();
   for (std::uint32_t i = 0; i < count && !in.bad; ++i) {
@@ -161,14 +165,23 @@ TaskId read_request(GraphState<T>& g, std::string_view request, std::vector<cons
       continue;
     }
     if (dep >= g.size()) break;
-    if (kind == InputKind::bytes) g.results[dep].emplace(decode_or_throw<T>(in.sized()));
+    if (kind == InputKind::bytes) {
+      const std::string_view bytes = in.sized();
+      if (!holds(dep) || !g.results[dep]) {
+        try {
+          g.results[dep].emplace(decode_or_throw<T>(bytes));
+        } catch (...) {
+          g.results[dep].reset();
+          throw;
+        }
+      }
+    }
     if (!g.results[dep]) break;
     inputs.push_back(&*g.results[dep]);
   }
   if (in.bad || task >= g.size() || inputs.size() != count) {
     throw Error("taskmap: a task request sent to another process was malformed");
   }
-  return task;
 }
 
 /// Calls `task` of `g` with `inputs` on this thread and stores its value in g.results; a task
