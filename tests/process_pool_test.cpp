@@ -640,3 +640,57 @@ TEST_CASE("process pool: a continuation runs in the worker, 10,000 levels deep",
   CHECK(g.status("missing") == TaskStatus::failed);
   CHECK(no_children());
 }
+
+namespace {
+
+// A value whose codec refuses to decode 42 in any process but the test's own.
+struct WorkerShy {
+  long value = 0;
+};
+
+const ::pid_t test_process = ::getpid();
+
+}  // namespace
+
+template <>
+struct taskmap::Codec<WorkerShy> {
+  static constexpr std::string_view name = "process_pool_test::WorkerShy/1";
+  static void encode(taskmap::ByteWriter& out, const WorkerShy& v) { out.write(v.value); }
+  static WorkerShy decode(taskmap::ByteReader& in) {
+    const long value = in.read<long>();
+    if (value == 42 && ::getpid() != test_process) throw std::runtime_error("42 refused here");
+    return {value};
+  }
+};
+
+TEST_CASE("process pool: an input a worker cannot decode fails the task it feeds, by name",
+          "[process_pool]") {
+  // Both workers are forked at the start (for "a" and "s"). s ends first and t takes its
+  // worker; u waits for a's worker, so b, ready when a ends, runs after t on the worker that
+  // never held a's value, and gets it as bytes, which that worker cannot decode.
+  ProcessPoolExecutor pool(2);
+  const auto slow = [](std::chrono::milliseconds d) {
+    return [d](std::span<const WorkerShy>) {
+      std::this_thread::sleep_for(d);
+      return WorkerShy{1};
+    };
+  };
+  auto g =
+      create_graph<WorkerShy>({{"a",
+                                [] {
+                                  std::this_thread::sleep_for(100ms);
+                                  return WorkerShy{42};
+                                }},
+                               {"s", slow(50ms)},
+                               {"t", slow(500ms)},
+                               {"u", slow(500ms)},
+                               {"b", [](const WorkerShy& a) { return WorkerShy{a.value + 1}; }}},
+                              {{"a", {}}, {"s", {}}, {"t", {"s"}}, {"u", {"s"}}, {"b", {"a"}}});
+  pool.run(g);
+  CHECK(g.status("a") == TaskStatus::done);
+  CHECK(g.status("t") == TaskStatus::done);
+  CHECK(g.status("u") == TaskStatus::done);
+  REQUIRE(g.status("b") == TaskStatus::failed);
+  CHECK(what_of(g.error("b")) ==
+        "task 'b' threw std::runtime_error in a worker process: 42 refused here");
+}
