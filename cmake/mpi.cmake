@@ -22,12 +22,14 @@ endif()
 # How the project's tests and example start a job of 3 ranks on this machine. OpenMPI reads
 # from the environment that it may put more ranks than cores (oversubscribe), run as root (a
 # CI container), start the ranks without ssh (plm isolated: one machine, and a machine without
-# ssh would otherwise refuse) and copy messages through shared memory without cross-process
-# reads (which containers often forbid); other MPIs ignore those variables.
+# ssh would otherwise refuse), talk through shared memory only (btl self,vader: its TCP
+# transport is for other machines, and ThreadSanitizer reports a lock-order inversion inside
+# it) and copy messages without cross-process reads (which containers often forbid); other
+# MPIs ignore those variables.
 if(TASKMAP_HAVE_MPI AND MPIEXEC_EXECUTABLE)
   set(TASKMAP_MPI_LAUNCH ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} 3 ${MPIEXEC_PREFLAGS})
   set(TASKMAP_MPI_ENVIRONMENT OMPI_MCA_rmaps_base_oversubscribe=1 OMPI_ALLOW_RUN_AS_ROOT=1
-    OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_plm=isolated
+    OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_plm=isolated OMPI_MCA_btl=self,vader
     OMPI_MCA_btl_vader_single_copy_mechanism=none)
   if(TASKMAP_SANITIZE MATCHES "address")
     # MPI's own libraries keep memory until exit that LeakSanitizer reports; leaks of
