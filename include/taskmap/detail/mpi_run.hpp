@@ -24,6 +24,7 @@
 #include <mpi.h>
 
 #include "taskmap/codec.hpp"
+#include "taskmap/detail/crash_notes.hpp"
 #include "taskmap/detail/describe_exception.hpp"
 #include "taskmap/detail/graph_state.hpp"
 #include "taskmap/detail/mpi_transport.hpp"
@@ -206,6 +207,8 @@ class MpiRoot {
       }
     }
     free_count_ = slots();
+    InFlightNotes notes(slots(), g_.name);
+    notes_ = &notes;
     RankThreads<T> local(g_, options_, 0, s_.threads);
     std::vector<typename RankThreads<T>::Ended> ended;
     IdleWait idle;
@@ -245,6 +248,7 @@ class MpiRoot {
       --free_count_;
       worker_of_[task] = worker;
       ran_on_[task] = rank;
+      notes_->started(worker, g_.names[task], rank);
       if (rank == 0) {
         std::vector<const T*> inputs;
         if (g_.has_rule(task)) {
@@ -356,6 +360,7 @@ class MpiRoot {
 
   void finish_task(TaskId task, std::exception_ptr error) {
     const std::size_t worker = worker_of_[task];
+    notes_->ended(worker);
     free_[static_cast<std::size_t>(ran_on_[task])].push_back(worker);
     ++free_count_;
     run_->end(task, worker, std::move(error), *ready_);
@@ -470,6 +475,7 @@ class MpiRoot {
   const MpiRunSettings& s_;
   MpiOutbox outbox_;
   ExecutorRun<T, Threads::one>* run_ = nullptr;
+  InFlightNotes* notes_ = nullptr;  // what rank 0 writes if the job is ended under it
   ReadyQueue* ready_ = nullptr;
   std::vector<std::vector<std::uint8_t>> known_;  // per rank, per task: it holds the value
   std::vector<std::string> bytes_;                // per task: its value's Codec bytes, once made

@@ -1,15 +1,11 @@
 #pragma once
 // The threads that run an MpiExecutor's tasks on one rank, beside the rank's thread that
-// talks MPI: a queue of tasks in, a list of ended tasks out; and the note a rank leaves on
-// stderr when a task kills it (abort(), a segmentation fault), naming the task, because the
-// rank cannot tell rank 0 before the job ends.
+// talks MPI: a queue of tasks in, a list of ended tasks out. Each thread keeps a crash note
+// (crash_notes.hpp) naming the task it runs.
 
-#include <array>
 #include <chrono>
 #include <condition_variable>
-#include <csignal>
 #include <cstddef>
-#include <cstring>
 #include <deque>
 #include <exception>
 #include <mutex>
@@ -18,114 +14,13 @@
 #include <thread>
 #include <vector>
 
-#include <signal.h>
-#include <unistd.h>
-
+#include "taskmap/detail/crash_notes.hpp"
 #include "taskmap/detail/graph_state.hpp"
 #include "taskmap/detail/task_id.hpp"
 #include "taskmap/detail/task_messages.hpp"
 #include "taskmap/run_options.hpp"
 
 namespace taskmap::detail {
-
-/// The fatal signals after which a rank writes which task it was running.
-inline constexpr std::array<int, 6> kCrashSignals{SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGSYS};
-
-/// What a task thread writes to stderr if its rank dies of a signal while the task runs.
-/// Written before the task starts, so the handler only calls write().
-struct CrashNote {
-  char text[512] = {};
-  std::size_t length = 0;
-
-  void set(int rank, const std::string& graph, const std::string& task) noexcept {
-    const std::string line = "taskmap: MPI rank " + std::to_string(rank) +
-                             " died of a signal while running task '" + task + "' of graph '" +
-                             graph + "'\n";
-    length = 0;  // the handler writes nothing while the text changes
-    const std::size_t size = std::min(line.size(), sizeof text - 1);
-    std::memcpy(text, line.data(), size);
-    if (size == sizeof text - 1) text[size - 1] = '\n';
-    length = size;
-  }
-};
-
-inline thread_local CrashNote* current_crash_note = nullptr;
-
-/// The handlers that were in place before the crash note's, per signal, restored when the
-/// last RankThreads ends and called after the note is written.
-struct CrashHandlers {
-  std::mutex mutex;
-  std::size_t users = 0;
-  std::array<struct sigaction, kCrashSignals.size()> previous{};
-};
-
-inline CrashHandlers& crash_handlers() {
-  static CrashHandlers handlers;
-  return handlers;
-}
-
-inline void write_crash_note(int sig) noexcept {
-  if (const CrashNote* note = current_crash_note; note != nullptr && note->length != 0) {
-    [[maybe_unused]] const ::ssize_t written = ::write(2, note->text, note->length);
-  }
-  // The handler before ours (MPI's, which prints a backtrace, or the default) takes the
-  // signal: it is raised again when this handler returns.
-  CrashHandlers& handlers = crash_handlers();
-  for (std::size_t i = 0; i < kCrashSignals.size(); ++i) {
-    if (kCrashSignals[i] == sig) ::sigaction(sig, &handlers.previous[i], nullptr);
-  }
-  ::raise(sig);
-}
-
-/// A stack of the thread's own for signal handlers (sigaltstack), while it lives: a task
-/// that overflows its stack still gets its crash note written.
-class AlternateSignalStack {
- public:
-  AlternateSignalStack() : memory_(kSize) {
-    stack_t stack{};
-    stack.ss_sp = memory_.data();
-    stack.ss_size = memory_.size();
-    installed_ = ::sigaltstack(&stack, &previous_) == 0;
-  }
-  AlternateSignalStack(const AlternateSignalStack&) = delete;
-  AlternateSignalStack& operator=(const AlternateSignalStack&) = delete;
-  ~AlternateSignalStack() {
-    if (installed_) ::sigaltstack(&previous_, nullptr);
-  }
-
- private:
-  static constexpr std::size_t kSize = 64 * 1024;
-  std::vector<char> memory_;
-  stack_t previous_{};
-  bool installed_ = false;
-};
-
-/// Installs write_crash_note while any RankThreads lives in the process.
-class CrashNoteHandlers {
- public:
-  CrashNoteHandlers() {
-    CrashHandlers& handlers = crash_handlers();
-    const std::lock_guard lock(handlers.mutex);
-    if (handlers.users++ != 0) return;
-    struct sigaction action {};
-    action.sa_handler = &write_crash_note;
-    action.sa_flags = SA_ONSTACK;
-    ::sigemptyset(&action.sa_mask);
-    for (std::size_t i = 0; i < kCrashSignals.size(); ++i) {
-      ::sigaction(kCrashSignals[i], &action, &handlers.previous[i]);
-    }
-  }
-  CrashNoteHandlers(const CrashNoteHandlers&) = delete;
-  CrashNoteHandlers& operator=(const CrashNoteHandlers&) = delete;
-  ~CrashNoteHandlers() {
-    CrashHandlers& handlers = crash_handlers();
-    const std::lock_guard lock(handlers.mutex);
-    if (--handlers.users != 0) return;
-    for (std::size_t i = 0; i < kCrashSignals.size(); ++i) {
-      ::sigaction(kCrashSignals[i], &handlers.previous[i], nullptr);
-    }
-  }
-};
 
 /// The threads of one rank that call tasks. The rank's MPI thread posts a task with its
 /// inputs (pointers into the graph's results, which no one changes while it runs) and takes
