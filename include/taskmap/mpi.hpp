@@ -155,10 +155,11 @@ class MpiExecutor {
     return static_cast<std::size_t>(settings_.ranks) * settings_.threads;
   }
 
-  /// Chooses which ranks keep values after a run (set it alike on every rank).
+  /// Chooses which ranks keep values after a run; rank 0's choice applies.
   void set_results(MpiResults results) noexcept {
     settings_.results_everywhere = results == MpiResults::everywhere;
   }
+  /// Which ranks keep values after a run.
   [[nodiscard]] MpiResults results() const noexcept {
     return settings_.results_everywhere ? MpiResults::everywhere : MpiResults::root_only;
   }
