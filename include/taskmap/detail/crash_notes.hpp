@@ -6,6 +6,7 @@
 // the rank each ran on. Every note is written before it can be needed, so the handlers only
 // call write(), sigaction() and raise().
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <csignal>
