@@ -38,11 +38,11 @@ function(taskmap_add_consumer)
       endif()
     endforeach()
     # Catches targets added later too: the subproject defines taskmap and, when what they
-    # need is found, the optional taskmap_store, taskmap_sqlite and taskmap_json, and
-    # descends into none of tests/, examples/, bench/.
+    # need is found, the optional taskmap_store, taskmap_sqlite, taskmap_json and taskmap_mpi,
+    # and descends into none of tests/, examples/, bench/.
     get_property(_targets DIRECTORY "${arg_SUBPROJECT_DIR}" PROPERTY BUILDSYSTEM_TARGETS)
     set(_extra ${_targets})
-    list(REMOVE_ITEM _extra taskmap taskmap_store taskmap_sqlite taskmap_json)
+    list(REMOVE_ITEM _extra taskmap taskmap_store taskmap_sqlite taskmap_json taskmap_mpi)
     if(NOT "taskmap" IN_LIST _targets OR _extra)
       message(FATAL_ERROR "taskmap as a subproject defined targets: ${_targets}")
     endif()
