@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <set>
 #include <span>
 #include <stdexcept>
@@ -454,6 +455,111 @@ TEST_CASE("process pool: set_max_workers changes how many processes run at once"
   CHECK(std::set<int>{g.result("a"), g.result("b"), g.result("c")}.size() == 3);
   pool.set_max_workers(0);
   CHECK(pool.max_workers() == 1);
+}
+
+TEST_CASE("process pool: a concurrency group limits its members across worker processes",
+          "[process_pool]") {
+  // Four members of a group of two on four workers: two of them meet (so two do run at
+  // once), and none sees more than two members inside. Each stays 30 ms, so a pool that
+  // ignored the limit would put three or four inside together.
+  ProcessPoolExecutor pool(4);
+  const TempDir dir;
+  Shared<int> inside;
+  Shared<int> most_inside;
+  auto member = [&] {
+    const int now = ++inside;
+    int most = most_inside.load();
+    while (now > most && !(*most_inside).compare_exchange_weak(most, now)) {
+    }
+    meet(dir.path(), 2);
+    std::this_thread::sleep_for(30ms);
+    --*inside;
+    return now;
+  };
+  auto g = create_graph<int>(
+      {{"m1", member}, {"m2", member}, {"m3", member}, {"m4", member}, {"free", [] { return 0; }}},
+      {{"m1", {}}, {"m2", {}}, {"m3", {}}, {"m4", {}}, {"free", {}}},
+      {.groups = {{"pair", {.max_concurrency = 2, .tasks = {"m1", "m2", "m3", "m4"}}}}});
+  REQUIRE(pool.run(g).ok());
+  CHECK(most_inside.load() == 2);
+  CHECK(inside.load() == 0);
+}
+
+TEST_CASE("process pool: tasks ready together start io_bound first, then by priority",
+          "[process_pool]") {
+  // One worker, so the order the parent hands out tasks is the order they start.
+  struct StartOrder : Observer {
+    void on_event(const TaskEvent& event) override {
+      if (event.kind == EventKind::started) started.emplace_back(event.task);
+    }
+    std::vector<std::string> started;
+  };
+  ProcessPoolExecutor pool(1);
+  FuncMap<int> funcs{{"root", fa}};
+  DependencyMap deps{{"root", {}}};
+  for (const char* name : {"low1", "high", "io", "low2", "mid"}) {
+    funcs.emplace(name, [](int x) { return x; });
+    deps[name] = {"root"};
+  }
+  auto g =
+      create_graph<int>(funcs, deps, {.io_bound = {"io"}, .priority = {{"high", 5}, {"mid", 1}}});
+  auto order = std::make_shared<StartOrder>();
+  REQUIRE(pool.run(g, {.observers = {order}}).ok());
+  REQUIRE(order->started.size() == 6);
+  const std::vector<std::string> first(order->started.begin(), order->started.begin() + 4);
+  CHECK(first == std::vector<std::string>{"root", "io", "high", "mid"});
+  CHECK(as_set({order->started[4], order->started[5]}) == std::set<std::string>{"low1", "low2"});
+}
+
+TEST_CASE("process pool: trigger rules decide in the parent, rule tasks are fed in the worker",
+          "[process_pool]") {
+  // What a rule task was fed comes back in its value: 100 + the sum, 1000 per value.
+  auto fed = [](std::span<const int> values) {
+    int out = 100;
+    for (const int v : values) out += 1000 + v;
+    return out;
+  };
+  ProcessPoolExecutor pool(2);
+  auto g = create_graph<int>(
+      {{"one", [] { return 1; }},
+       {"boom", fd},
+       {"boom2", fd},
+       {"below_boom", fb},
+       {"three", [] { return 3; }},
+       {"all_done", fed},
+       {"after", fb},
+       {"n_success", fed},
+       {"unmet", fed},
+       {"under_unmet", fb},
+       {"n_done", [](std::optional<int> a,
+                     std::optional<int> b) { return a.value_or(-1) * 10 + (b ? 1 : 0); }}},
+      {{"one", {}},
+       {"boom", {}},
+       {"boom2", {}},
+       {"below_boom", {"boom"}},
+       {"three", {}},
+       {"all_done", {"one", "boom", "below_boom", "three"}},
+       {"after", {"all_done"}},
+       {"n_success", {"boom", "one", "three"}},
+       {"unmet", {"boom", "boom2", "three"}},
+       {"under_unmet", {"unmet"}},
+       {"n_done", {"one", "boom"}}},
+      {.triggers = {{"all_done", Trigger::all_done()},
+                    {"n_success", Trigger::n_success(2)},
+                    {"unmet", Trigger::n_success(2)},
+                    {"n_done", Trigger::n_done(2)}}});
+  const RunSummary summary = pool.run(g);
+  CHECK(g.result("all_done") == 100 + 1001 + 1003);  // fed what succeeded, in order
+  CHECK(g.result("after") == 2114);
+  CHECK(g.result("n_success") == 100 + 1001 + 1003);
+  CHECK(g.result("n_done") == 10);  // one's value, then nothing for boom
+  CHECK(g.status("unmet") == TaskStatus::skipped);
+  CHECK(holds<TriggerUnmet>(g.error("unmet")));
+  CHECK(g.status("under_unmet") == TaskStatus::skipped);
+  CHECK(holds<TriggerUnmet>(g.error("under_unmet")));
+  CHECK(summary.succeeded == 6);
+  CHECK(summary.failed == 2);
+  CHECK(summary.skipped == 3);
 }
 
 TEST_CASE("process pool: a task past its time limit fails with TaskTimeout", "[process_pool]") {

@@ -5,6 +5,7 @@
 // reader of the trace and DOT tests is json.hpp.
 
 #include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <coroutine>
 #include <cstddef>
@@ -14,6 +15,7 @@
 #include <fstream>
 #include <functional>
 #include <iterator>
+#include <new>
 #include <random>
 #include <set>
 #include <stdexcept>
@@ -21,9 +23,18 @@
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <typeinfo>
 #include <vector>
 
+#include <taskmap/detail/type_name.hpp>
 #include <taskmap/taskmap.hpp>
+
+#if defined(__GNUG__) || defined(__clang__)
+#include <cxxabi.h>
+#endif
+#if __has_include(<sys/mman.h>)
+#include <sys/mman.h>
+#endif
 
 #include "catch.hpp"
 
@@ -68,6 +79,71 @@ bool holds(const std::exception_ptr& error) {
     return false;
   }
 }
+
+/// The demangled type of the exception `error` holds ("std::runtime_error", "int"); for a
+/// RemoteTaskError, the type the task threw in the other process. So a scenario checks what a
+/// task threw the same way on every executor.
+inline std::string thrown_type(const std::exception_ptr& error) {
+  REQUIRE(error != nullptr);
+  try {
+    std::rethrow_exception(error);
+  } catch (const taskmap::RemoteTaskError& e) {
+    return e.type_name();
+  } catch (...) {
+#if defined(__GNUG__) || defined(__clang__)
+    if (const std::type_info* type = abi::__cxa_current_exception_type()) {
+      return taskmap::detail::type_name(*type);
+    }
+#endif
+    return "<unknown type>";
+  }
+}
+
+/// what() of the exception a task threw, wherever it ran: a RemoteTaskError's message().
+inline std::string thrown_message(const std::exception_ptr& error) {
+  REQUIRE(error != nullptr);
+  try {
+    std::rethrow_exception(error);
+  } catch (const taskmap::RemoteTaskError& e) {
+    return e.message();
+  } catch (...) {
+    return what_of(error);
+  }
+}
+
+#if __has_include(<sys/mman.h>)
+/// A value a test's tasks change and the test reads, wherever the tasks run: a lock-free
+/// std::atomic<T> in an anonymous shared mapping, so a task of a ProcessPoolExecutor (a
+/// process forked after the mapping was made) writes the memory the test reads.
+template <class T>
+class Shared {
+  static_assert(std::atomic<T>::is_always_lock_free,
+                "only lock-free atomics work across processes");
+
+ public:
+  explicit Shared(T initial = T{}) {
+    void* memory = ::mmap(nullptr, sizeof(std::atomic<T>), PROT_READ | PROT_WRITE,
+                          MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (memory == MAP_FAILED) throw std::system_error(errno, std::generic_category(), "mmap");
+    value_ = new (memory) std::atomic<T>(initial);
+  }
+  Shared(const Shared&) = delete;
+  Shared& operator=(const Shared&) = delete;
+  ~Shared() { ::munmap(value_, sizeof(std::atomic<T>)); }
+
+  T operator++() { return ++*value_; }
+  Shared& operator=(T value) {
+    value_->store(value);
+    return *this;
+  }
+  [[nodiscard]] T load() const { return value_->load(); }
+  std::atomic<T>& operator*() const { return *value_; }
+  operator T() const { return value_->load(); }  // NOLINT(google-explicit-constructor)
+
+ private:
+  std::atomic<T>* value_ = nullptr;
+};
+#endif
 
 inline std::set<std::string> as_set(const std::vector<std::string>& names) {
   return {names.begin(), names.end()};
