@@ -350,9 +350,9 @@ TEMPLATE_TEST_CASE("fail_fast starts nothing after the first failure", "[conform
 TEMPLATE_TEST_CASE("a stop request cancels unstarted tasks; the next run completes them",
                    "[conformance]", TASKMAP_SCENARIO_EXECUTORS) {
   // In process, the first task asks to stop and sees its own request. A task in a worker
-  // process changes only its copy of the stop_source, and whether it sees a request the
-  // parent makes depends on whether its worker was forked before (docs/executors.md), so
-  // there an observer in the parent asks when the first task starts.
+  // process changes only its copy of the stop_source, so there an observer in the parent
+  // asks when the first task starts; the request reaches the worker through a relay that
+  // may arrive after the task looked (process_pool_test.cpp waits for it).
   struct StopWhenStarted : Observer {
     explicit StopWhenStarted(std::stop_source& s) : stop(s) {}
     void on_event(const TaskEvent& event) override {

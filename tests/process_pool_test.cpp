@@ -322,7 +322,9 @@ TEST_CASE("process pool: no file descriptor and no process outlives runs", "[pro
       auto g = create_graph<int>(
           {{"a", fa}, {"b", fb}, {"crash", []() -> int { std::abort(); }}, {"fail", fd}},
           {{"a", {}}, {"b", {"a"}}, {"crash", {}}, {"fail", {}}});
-      pool.run(g);
+      // Every other round can be stopped, so it has a stop pipe too (never used).
+      std::stop_source stop;
+      pool.run(g, {.stop_token = round % 2 == 0 ? stop.get_token() : std::stop_token()});
       CHECK(g.result("b") == 15);
       CHECK(open_fds() == before);
       CHECK(no_children());
@@ -342,6 +344,11 @@ TEST_CASE("process pool: workers hold no file descriptor of the parent", "[proce
   pool.run(g);
   // stdin, stdout, stderr, the worker's socket, and the directory listing itself.
   CHECK(g.result("fds") <= 5);
+  // A run that can be stopped adds the read end of its stop pipe, and only that.
+  reset_tasks(g, {"fds"});
+  std::stop_source stop;
+  pool.run(g, {.stop_token = stop.get_token()});
+  CHECK(g.result("fds") <= 6);
 }
 
 TEST_CASE("process pool: a program a task starts does not inherit the worker's socket",
@@ -560,6 +567,64 @@ TEST_CASE("process pool: trigger rules decide in the parent, rule tasks are fed 
   CHECK(summary.succeeded == 6);
   CHECK(summary.failed == 2);
   CHECK(summary.skipped == 3);
+}
+
+TEST_CASE("process pool: a stop requested during a run reaches the tasks running in workers",
+          "[process_pool]") {
+  // Two tasks wait in their workers (up to 20 s each) for the stop: one asks
+  // ctx.stop_requested(), one waits for a std::stop_callback on ctx.stop_token(). The parent
+  // asks to stop once both have started, so after both workers were forked: only the relay
+  // can tell them. Each returns what it saw; the task after them is cancelled.
+  struct StopWhenBothStarted : Observer {
+    explicit StopWhenBothStarted(std::stop_source& s) : stop(s) {}
+    void on_event(const TaskEvent& event) override {
+      if (event.kind == EventKind::started && ++started == 2) stop.request_stop();
+    }
+    std::stop_source& stop;
+    int started = 0;
+  };
+  if (!detail::kRelayStopToWorkers) {
+    WARN("taskmap test skipped: built with ThreadSanitizer, workers relay no stop request");
+#if defined(TASKMAP_CATCH2_V3)
+    SKIP();
+#else
+    return;
+#endif
+  }
+  const auto deadline = [] { return std::chrono::steady_clock::now() + 20s; };
+  ProcessPoolExecutor pool(2);
+  std::stop_source stop;
+  auto g = create_graph<int>({{"polls",
+                               [&](Context& ctx) {
+                                 const auto until = deadline();
+                                 while (!ctx.stop_requested()) {
+                                   if (std::chrono::steady_clock::now() > until) return 0;
+                                   std::this_thread::sleep_for(1ms);
+                                 }
+                                 return 1;
+                               }},
+                              {"waits",
+                               [&](Context& ctx) {
+                                 std::atomic<bool> called{false};
+                                 const std::stop_callback on_stop(ctx.stop_token(),
+                                                                  [&called] { called = true; });
+                                 const auto until = deadline();
+                                 while (!called && std::chrono::steady_clock::now() < until) {
+                                   std::this_thread::sleep_for(1ms);
+                                 }
+                                 return called ? 2 : 0;
+                               }},
+                              {"after", fb}},
+                             {{"polls", {}}, {"waits", {}}, {"after", {"polls"}}});
+  const RunSummary summary = pool.run(
+      g,
+      {.stop_token = stop.get_token(), .observers = {std::make_shared<StopWhenBothStarted>(stop)}});
+  CHECK(g.result("polls") == 1);
+  CHECK(g.result("waits") == 2);
+  CHECK(g.status("after") == TaskStatus::cancelled);
+  CHECK(summary.succeeded == 2);
+  CHECK(summary.cancelled == 1);
+  CHECK(no_children());
 }
 
 TEST_CASE("process pool: a task past its time limit fails with TaskTimeout", "[process_pool]") {

@@ -53,7 +53,10 @@ template <class T>
 class ProcessWorkers {
  public:
   ProcessWorkers(GraphState<T>& graph, const RunOptions& options)
-      : g_(graph), options_(options), slots_(ProcessPoolSettings::kMaxWorkers) {}
+      : g_(graph),
+        options_(options),
+        stop_pipe_(options.stop_token),
+        slots_(ProcessPoolSettings::kMaxWorkers) {}
   ProcessWorkers(const ProcessWorkers&) = delete;
   ProcessWorkers& operator=(const ProcessWorkers&) = delete;
   ~ProcessWorkers() {
@@ -107,7 +110,7 @@ class ProcessWorkers {
     }
     const ::pid_t pid = ::fork();
     if (pid < 0) return errno;
-    if (pid == 0) worker_main(g_, options_, id, child_end.get());
+    if (pid == 0) worker_main(g_, options_, id, child_end.get(), stop_pipe_.read_end());
     worker.pid = pid;
     worker.socket = std::move(parent_end);
     worker.known = std::move(known);
@@ -118,6 +121,7 @@ class ProcessWorkers {
 
   GraphState<T>& g_;
   const RunOptions& options_;
+  StopPipe stop_pipe_;
   std::vector<ProcessWorker> slots_;
 };
 

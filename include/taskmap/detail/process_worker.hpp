@@ -1,9 +1,12 @@
 #pragma once
 // One worker process of a ProcessPoolExecutor: what the forked child runs (read a request,
 // call the task on its copy of the graph, reply with the value's Codec bytes or the error),
-// and the parent's handle on it (fork, kill, reap, and the words for how it died).
+// the pipe that relays the run's stop request to it, and the parent's handle on it (fork,
+// kill, reap, and the words for how it died).
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
 #include <chrono>
 #include <climits>
 #include <csignal>
@@ -12,8 +15,10 @@
 #include <exception>
 #include <optional>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <typeinfo>
 #include <vector>
 
@@ -39,25 +44,125 @@
 
 namespace taskmap::detail {
 
-/// The fd a worker's socket takes in the child: every fd above it is closed.
+/// The fd a worker's socket takes in the child.
 inline constexpr int kWorkerSocketFd = 3;
+/// The fd the read end of the run's stop pipe takes in the child, when the run has one.
+inline constexpr int kWorkerStopFd = 4;
+/// The parent's ends of a stop pipe sit at or above this fd, so that moving the socket to
+/// kWorkerSocketFd in the child never overwrites the pipe's end before it is moved too.
+inline constexpr int kStopPipeLowestFd = 10;
 
-/// In a forked child: keeps stdin, stdout, stderr and `socket` (moved to kWorkerSocketFd),
-/// closes every other fd the parent had open (its other workers' sockets, its files), so
-/// that a worker holds nothing of the parent's but its memory.
-inline void close_inherited_fds(int socket) noexcept {
+/// In a forked child: keeps stdin, stdout, stderr, `socket` (moved to kWorkerSocketFd) and
+/// the stop pipe's read end `stop_pipe` (moved to kWorkerStopFd; -1: none), closes every
+/// other fd the parent had open (its other workers' sockets, its files, its end of the stop
+/// pipe), so that a worker holds nothing of the parent's but its memory.
+inline void close_inherited_fds(int socket, int stop_pipe) noexcept {
+  // dup2 clears close-on-exec: a program a task starts must not hold the socket, or the
+  // parent would not see the end of a worker that crashes while that program lives.
   if (socket != kWorkerSocketFd) {
     ::dup2(socket, kWorkerSocketFd);
-    // dup2 clears close-on-exec: a program a task starts must not hold the socket, or the
-    // parent would not see the end of a worker that crashes while that program lives.
     ::fcntl(kWorkerSocketFd, F_SETFD, FD_CLOEXEC);
   }
+  int first_closed = kWorkerSocketFd + 1;
+  if (stop_pipe >= 0) {  // at or above kStopPipeLowestFd: the dup2 above left it alone
+    ::dup2(stop_pipe, kWorkerStopFd);
+    ::fcntl(kWorkerStopFd, F_SETFD, FD_CLOEXEC);
+    first_closed = kWorkerStopFd + 1;
+  }
 #if defined(SYS_close_range)
-  if (::syscall(SYS_close_range, kWorkerSocketFd + 1, ~0U, 0) == 0) return;
+  if (::syscall(SYS_close_range, static_cast<unsigned>(first_closed), ~0U, 0) == 0) return;
 #endif
   const long most = ::sysconf(_SC_OPEN_MAX);
-  for (long fd = kWorkerSocketFd + 1; fd < (most > 0 ? std::min(most, 1L << 20) : 65536); ++fd) {
+  for (long fd = first_closed; fd < (most > 0 ? std::min(most, 1L << 20) : 65536); ++fd) {
     ::close(static_cast<int>(fd));
+  }
+}
+
+// ThreadSanitizer cannot follow a thread started in a child forked from a multi-threaded
+// process (it hands the new thread the id of a parent thread the child does not have, and
+// dies): built with it, workers start no relay thread and see the stop state of their fork.
+#if defined(__SANITIZE_THREAD__)
+inline constexpr bool kRelayStopToWorkers = false;
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+inline constexpr bool kRelayStopToWorkers = false;
+#else
+inline constexpr bool kRelayStopToWorkers = true;
+#endif
+#else
+inline constexpr bool kRelayStopToWorkers = true;
+#endif
+
+/// The parent's side of relaying a run's stop request to its workers, which hold a copy of
+/// the run's stop_token as it was when they were forked: a pipe whose write end the parent
+/// closes when the token is stopped (a std::stop_callback, in whichever thread asks), so that
+/// every worker reads the end of the stream at once. Made only for a run whose token can be
+/// stopped; when the pipe cannot be made, workers see the stop state of their fork.
+class StopPipe {
+ public:
+  explicit StopPipe(const std::stop_token& token) {
+    if (!kRelayStopToWorkers || !token.stop_possible()) return;
+    int fds[2];
+#if defined(__linux__)
+    if (::pipe2(fds, O_CLOEXEC) != 0) return;
+#else
+    if (::pipe(fds) != 0) return;
+#endif
+    FileDescriptor read_end(::fcntl(fds[0], F_DUPFD_CLOEXEC, kStopPipeLowestFd));
+    const int write_end = ::fcntl(fds[1], F_DUPFD_CLOEXEC, kStopPipeLowestFd);
+    ::close(fds[0]);
+    ::close(fds[1]);
+    if (!read_end || write_end < 0) {
+      if (write_end >= 0) ::close(write_end);
+      return;
+    }
+    read_ = std::move(read_end);
+    write_.store(write_end);
+    // Runs at once when the stop was requested already.
+    callback_.emplace(token, CloseWriteEnd{this});
+  }
+  StopPipe(const StopPipe&) = delete;
+  StopPipe& operator=(const StopPipe&) = delete;
+  ~StopPipe() {
+    callback_.reset();  // waits for a callback running in another thread
+    close_write_end();
+  }
+
+  /// The end a worker keeps (kWorkerStopFd in the child), or -1 when there is no pipe.
+  [[nodiscard]] int read_end() const noexcept { return read_.get(); }
+
+ private:
+  struct CloseWriteEnd {
+    StopPipe* pipe;
+    void operator()() const noexcept { pipe->close_write_end(); }
+  };
+  // Once: the stop request's thread and the destructor may both get here.
+  void close_write_end() noexcept {
+    const int fd = write_.exchange(-1);
+    if (fd >= 0) ::close(fd);
+  }
+
+  FileDescriptor read_;
+  std::atomic<int> write_{-1};
+  std::optional<std::stop_callback<CloseWriteEnd>> callback_;
+};
+
+/// In a worker whose run has a stop pipe: a thread that waits for the end of the pipe's
+/// stream (the parent's stop request, or the parent gone) and then stops `relayed`, the
+/// source of the token the worker's tasks see — so ctx.stop_requested() turns true and
+/// std::stop_callbacks run (in that thread), as on the thread pool. False when no thread can
+/// be started; the tasks then see the stop state of the fork.
+inline bool relay_stop_requests(std::stop_source& relayed) noexcept {
+  try {
+    std::thread([&relayed] {
+      char byte = 0;
+      while (::read(kWorkerStopFd, &byte, 1) < 0 && errno == EINTR) {
+      }
+      relayed.request_stop();
+    }).detach();
+    return true;
+  } catch (...) {
+    return false;
   }
 }
 
@@ -102,14 +207,23 @@ void serve_request(GraphState<T>& g, const RunOptions& options, std::size_t work
 
 /// The whole life of a worker process after fork(): serve requests until the parent closes
 /// the socket, then _exit, so the parent's atexit handlers and static destructors never run
-/// here (they belong to the parent; a copy of them could flush its buffers twice).
+/// here (they belong to the parent; a copy of them could flush its buffers twice). `stop_pipe`
+/// is the read end of the run's StopPipe, or -1.
 template <class T>
-[[noreturn]] void worker_main(GraphState<T>& g, const RunOptions& options, std::size_t worker,
-                              int socket) noexcept {
-  close_inherited_fds(socket);
+[[noreturn]] void worker_main(GraphState<T>& g, const RunOptions& run_options, std::size_t worker,
+                              int socket, int stop_pipe) noexcept {
+  close_inherited_fds(socket, stop_pipe);
   reset_crash_signals();
   forget_parent_threads();
+  // Outside the try block, so the relay thread's source outlives every use: worker_main
+  // never returns, it ends in _exit.
+  std::optional<std::stop_source> relayed;
   try {
+    RunOptions options = run_options;
+    if (stop_pipe >= 0 && relay_stop_requests(relayed.emplace())) {
+      if (run_options.stop_token.stop_requested()) relayed->request_stop();
+      options.stop_token = relayed->get_token();
+    }
     std::string inbox;
     std::string request;
     std::string reply;
