@@ -812,6 +812,55 @@ TEST_CASE("process pool: a continuation runs in the worker, 10,000 levels deep",
   CHECK(no_children());
 }
 
+TEST_CASE("process pool: a stop that cancels a continuation in the worker cancels its task",
+          "[process_pool][continuation]") {
+  // As on the threads: the continued task is cancelled, not failed, and a later run runs it
+  // again, function and continuation. The child's first task waits in the worker for the
+  // stop (up to 20 s), which the parent asks for when the continued task starts.
+  if (!detail::kRelayStopToWorkers) {
+    WARN("taskmap test skipped: built with ThreadSanitizer, workers relay no stop request");
+#if defined(TASKMAP_CATCH2_V3)
+    SKIP();
+#else
+    return;
+#endif
+  }
+  struct StopWhenStarted : Observer {
+    explicit StopWhenStarted(std::stop_source& s) : stop(s) {}
+    void on_event(const TaskEvent& event) override {
+      if (event.kind == EventKind::started) stop.request_stop();
+    }
+    std::stop_source& stop;
+  };
+  ProcessPoolExecutor pool(1);
+  TaskGraph<int> g("continued");
+  g.add_task("grows", [] {
+    TaskGraph<int> child("child");
+    child.add_task("waits", [](Context& ctx) {
+      const auto until = std::chrono::steady_clock::now() + 20s;
+      while (!ctx.stop_requested() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(1ms);
+      }
+      return 1;
+    });
+    child.add_task("named", [](int x) { return x + 1; }, {"waits"});
+    return continue_with(std::move(child), "named");
+  });
+  g.add_task("after", [](int x) { return x * 10; }, {"grows"});
+  std::stop_source stop;
+  const RunSummary stopped = pool.run(
+      g, {.stop_token = stop.get_token(), .observers = {std::make_shared<StopWhenStarted>(stop)}});
+  CHECK(g.status("grows") == TaskStatus::cancelled);
+  CHECK(g.error("grows") == nullptr);
+  CHECK(g.status("after") == TaskStatus::cancelled);
+  CHECK(stopped.cancelled == 2);
+  CHECK(stopped.failed == 0);
+  const RunSummary rest = pool.run(g);
+  CHECK(rest.succeeded == 2);
+  CHECK(g.result("after") == 20);
+  CHECK(no_children());
+}
+
 namespace {
 
 // A value whose codec refuses to decode 42 in any process but the test's own.

@@ -62,6 +62,11 @@ struct ContinueSignal {
 template <class T>
 [[noreturn]] void throw_continuation(Continue<T>&& next);
 
+/// Handed to RunCore's end() for a task whose continuation ran somewhere else (a worker
+/// process, another MPI rank) and was cancelled there by a stop request: the task ends
+/// cancelled, as when its continuation is cancelled on the executor's own thread.
+struct ContinuationCancelled {};
+
 /// The chain of the signal `error` holds, or null when `error` is a real failure.
 template <class T>
 std::shared_ptr<ContinuationChain<T>> continuation_of(const std::exception_ptr& error) noexcept {
@@ -69,6 +74,23 @@ std::shared_ptr<ContinuationChain<T>> continuation_of(const std::exception_ptr& 
     std::rethrow_exception(error);
   } catch (const ContinueSignal<T>& signal) {
     return signal.chain;
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+/// continuation_of(), also telling whether `error` is a ContinuationCancelled, in one rethrow.
+template <class T>
+std::shared_ptr<ContinuationChain<T>> continuation_of(const std::exception_ptr& error,
+                                                      bool& cancelled_elsewhere) noexcept {
+  cancelled_elsewhere = false;
+  try {
+    std::rethrow_exception(error);
+  } catch (const ContinueSignal<T>& signal) {
+    return signal.chain;
+  } catch (const ContinuationCancelled&) {
+    cancelled_elsewhere = true;
+    return nullptr;
   } catch (...) {
     return nullptr;
   }

@@ -330,6 +330,8 @@ class MpiRoot {
                                                       std::string(reply.bytes), where(from)));
       // The error may be an input that rank could not decode: it is sent again when needed.
       for (const TaskId dep : g_.deps_of(task)) known_[static_cast<std::size_t>(from)][dep] = 0;
+    } else if (reply.kind == ReplyKind::cancelled) {
+      error = std::make_exception_ptr(ContinuationCancelled{});  // run_->end cancels the task
     } else if (reply.kind == ReplyKind::value) {
       try {
         g_.results[task].emplace(decode_or_throw<T>(reply.bytes));

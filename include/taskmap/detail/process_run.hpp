@@ -274,6 +274,8 @@ class ProcessRun {
           run_.name(reply.task), std::string(reply.type), std::string(reply.bytes)));
       // The error may be an input the worker could not decode: it is sent again when needed.
       for (const TaskId dep : g_.deps_of(reply.task)) worker.known[dep] = 0;
+    } else if (reply.kind == ReplyKind::cancelled) {
+      error = std::make_exception_ptr(ContinuationCancelled{});  // run_.end cancels the task
     } else if (reply.kind == ReplyKind::value) {
       try {
         g_.results[reply.task].emplace(decode_or_throw<T>(reply.bytes));

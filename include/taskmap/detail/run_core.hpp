@@ -358,13 +358,18 @@ class RunCore {
   // its end, and leaves the outcome in `error` (null: the value is stored) and the task's
   // result. False when a stop request cancelled the continuation: the task is then pending
   // again and has left the run. Its group place is held while the continuation runs.
+  // A ContinuationCancelled (the continuation ran, and was cancelled, in another process)
+  // ends the task the same way.
   TASKMAP_DETAIL_NOINLINE bool end_continued(TaskId task, std::exception_ptr& error) {
-    const std::shared_ptr<ContinuationChain<T>> chain = continuation_of<T>(error);
-    if (chain == nullptr) return true;  // a real failure
+    bool cancelled_elsewhere = false;
+    const std::shared_ptr<ContinuationChain<T>> chain =
+        continuation_of<T>(error, cancelled_elsewhere);
+    if (chain == nullptr && !cancelled_elsewhere) return true;  // a real failure
     error = nullptr;
-    const ContinuationEnd end =
-        chain->run(g_.name, g_.names[task], options_.stop_token, g_.results[task], error);
-    if (end != ContinuationEnd::cancelled) return true;
+    if (chain != nullptr && chain->run(g_.name, g_.names[task], options_.stop_token,
+                                       g_.results[task], error) != ContinuationEnd::cancelled) {
+      return true;
+    }
     cancel_started(task);
     return false;
   }

@@ -47,9 +47,10 @@ enum class InputKind : std::uint8_t {
 
 /// How a task ended in its worker.
 enum class ReplyKind : std::uint8_t {
-  value = 0,     // Codec bytes follow
-  no_value = 1,  // the task returned no value
-  error = 2,     // it threw: type name and what() follow
+  value = 0,      // Codec bytes follow
+  no_value = 1,   // the task returned no value
+  error = 2,      // it threw: type name and what() follow
+  cancelled = 3,  // a stop request cancelled its continuation: nothing follows
 };
 
 inline void put_u8(std::string& out, std::uint8_t value) {
@@ -200,9 +201,7 @@ void call_task(GraphState<T>& g, const RunOptions& options, std::size_t worker, 
     const ContinuationEnd end =
         signal.chain->run(g.name, g.names[task], options.stop_token, value, error);
     if (end == ContinuationEnd::failed) std::rethrow_exception(error);
-    if (end == ContinuationEnd::cancelled) {
-      throw Error("task '" + g.names[task] + "': a stop request cancelled its continuation");
-    }
+    if (end == ContinuationEnd::cancelled) throw ContinuationCancelled{};
   }
 }
 
@@ -242,8 +241,18 @@ struct ErrorText {
   }
 };
 
-/// The reply of a task that threw `error`.
+/// The reply of a task that threw `error`; a ContinuationCancelled is a `cancelled` reply.
 inline void write_error_reply(std::string& out, TaskId task, const std::exception_ptr& error) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const ContinuationCancelled&) {
+    begin_frame(out);
+    put_u8(out, static_cast<std::uint8_t>(ReplyKind::cancelled));
+    put_u32(out, task);
+    finish_frame(out);
+    return;
+  } catch (...) {
+  }
   const ErrorText text = ErrorText::of(error);
   begin_frame(out);
   put_u8(out, static_cast<std::uint8_t>(ReplyKind::error));
@@ -269,7 +278,8 @@ struct Reply {
     reply.task = in.number<std::uint32_t>();
     if (reply.kind == ReplyKind::error) reply.type = in.sized();
     reply.bytes = in.rest;
-    reply.bad = in.bad || reply.kind > ReplyKind::error;
+    reply.bad = in.bad || reply.kind > ReplyKind::cancelled ||
+                (reply.kind == ReplyKind::cancelled && !in.rest.empty());
     return reply;
   }
 };
