@@ -267,6 +267,29 @@ TEST_CASE("process pool: each way a worker dies fails its task alone", "[process
   CHECK(no_children());
 }
 
+TEST_CASE("process pool: a task that closes its worker's socket fails alone, without a hang",
+          "[process_pool]") {
+  // Code that closes every fd above stderr (as daemons and some subprocess helpers do) cuts
+  // the worker off: the parent must not wait for a process that will never answer (here, not
+  // for two minutes, the test's time limit) but kill it after a grace period.
+  ProcessPoolExecutor pool(1);
+  auto g = create_graph<int>({{"cut_off",
+                               []() -> int {
+                                 ::close(detail::kWorkerSocketFd);
+                                 std::this_thread::sleep_for(300s);
+                                 return 1;
+                               }},
+                              {"later", fa}},
+                             {{"cut_off", {}}, {"later", {}}});
+  const RunSummary summary = pool.run(g);
+  CHECK(summary.failed == 1);
+  CHECK(g.result("later") == 5);
+  const WorkerCrashed crash = crash_of(g, "cut_off");
+  CHECK(crash.signal() == SIGKILL);
+  CHECK(std::string(crash.what()).find("did not exit") != std::string::npos);
+  CHECK(no_children());
+}
+
 TEST_CASE("process pool: a new worker replaces a dead one and the run goes on", "[process_pool]") {
   ProcessPoolExecutor pool(1);
   FuncMap<int> funcs;

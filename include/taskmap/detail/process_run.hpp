@@ -305,7 +305,7 @@ class ProcessRun {
     const bool timed_out = worker.timed_out;
     const std::chrono::milliseconds limit = worker.limit;
     const ::pid_t pid = worker.pid;
-    const WorkerExit exit = worker.stop(false);
+    const WorkerExit exit = worker.stop_after_end_of_stream();
     if (task == no_task) return;
     std::exception_ptr error;
     if (timed_out) {

@@ -240,8 +240,9 @@ template <class T>
 
 /// What became of a worker process that is gone: how `status` (from waitpid) reads.
 struct WorkerExit {
-  int signal = 0;        // the signal that killed it, or 0
-  int exit_status = -1;  // the status it exited with, or -1 (also when it is unknown)
+  int signal = 0;         // the signal that killed it, or 0
+  int exit_status = -1;   // the status it exited with, or -1 (also when it is unknown)
+  bool lingered = false;  // it closed its socket but went on, so taskmap killed it
 
   /// `status` from waitpid, or -1 when waitpid could not tell.
   static WorkerExit of(int status) noexcept {
@@ -253,6 +254,10 @@ struct WorkerExit {
   }
 
   [[nodiscard]] std::string describe() const {
+    if (lingered) {
+      return "closed its connection to the parent (its socket, fd " +
+             std::to_string(kWorkerSocketFd) + ") but did not exit, so taskmap killed it";
+    }
     if (signal == 0 && exit_status == -1) {
       return "ended; its exit status was taken before taskmap could read it (SIGCHLD "
              "ignored, or a waitpid(-1) elsewhere in the program)";
@@ -318,12 +323,48 @@ struct ProcessWorker {
       if (kill) ::kill(pid, SIGKILL);
       exit = WorkerExit::of(reap_child(pid));
     }
+    empty();
+    return exit;
+  }
+
+  /// How long a worker whose stream ended may take to exit before it is killed: a crashing
+  /// process is gone in milliseconds, or a little later when it writes a core dump.
+  static constexpr std::chrono::seconds kExitGrace{5};
+
+  /// stop() for a worker whose stream ended: it is ending (a crash, exit()), or a task closed
+  /// its socket and goes on. Waits up to kExitGrace for it to end by itself, then kills it,
+  /// so the run never waits on a process that will not answer.
+  WorkerExit stop_after_end_of_stream() noexcept {
+    static_cast<void>(socket.close());
+    WorkerExit exit;
+    const auto until = std::chrono::steady_clock::now() + kExitGrace;
+    while (pid > 0) {
+      int status = 0;
+      const ::pid_t done = ::waitpid(pid, &status, WNOHANG);
+      if (done == pid) {
+        exit = WorkerExit::of(status);
+        break;
+      }
+      if (done < 0 && errno != EINTR) break;  // reaped elsewhere: how it ended is unknown
+      if (std::chrono::steady_clock::now() >= until) {
+        ::kill(pid, SIGKILL);
+        exit = WorkerExit::of(reap_child(pid));
+        exit.lingered = true;
+        break;
+      }
+      ::usleep(1000);
+    }
+    empty();
+    return exit;
+  }
+
+  /// Forgets the process: the slot is empty.
+  void empty() noexcept {
     pid = -1;
     task = no_task;
     timed_out = false;
     inbox.clear();
     known.clear();
-    return exit;
   }
 };
 
