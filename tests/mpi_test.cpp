@@ -305,6 +305,50 @@ void stop_before_the_run(MpiExecutor& mpi) {
   CHECK(g.status("b") == TaskStatus::cancelled);
 }
 
+// One task per task thread of every rank, each waiting (up to 20 s) for the stop; rank 0's
+// observer asks for it once all have started, so the ranks' tasks learn of it only through
+// the relay. Each returns whether it saw it; the task after them is cancelled.
+struct StopWhenAllStarted : Observer {
+  StopWhenAllStarted(std::stop_source& s, std::size_t n) : stop(s), count(n) {}
+  void on_event(const TaskEvent& event) override {
+    if (event.kind == EventKind::started && ++started == count) stop.request_stop();
+  }
+  std::stop_source& stop;
+  std::size_t count;
+  std::size_t started = 0;
+};
+
+void stop_reaches_every_rank(MpiExecutor& mpi) {
+  FuncMap<long> funcs;
+  DependencyMap deps;
+  const std::size_t count = mpi.max_workers();
+  std::vector<std::string> waiting;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::string name = "w" + std::to_string(i);
+    funcs.emplace(name, [](Context& ctx) {
+      const auto until = std::chrono::steady_clock::now() + 20s;
+      while (!ctx.stop_requested() && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(1ms);
+      }
+      return ctx.stop_requested() ? 1L : 0L;
+    });
+    deps.emplace(name, std::vector<std::string>{});
+    waiting.push_back(name);
+  }
+  funcs.emplace("after", [](std::span<const long> xs) { return static_cast<long>(xs.size()); });
+  deps.emplace("after", waiting);
+  auto g = create_graph<long>(std::move(funcs), std::move(deps));
+  std::stop_source stop;
+  const RunSummary summary =
+      mpi.run(g, {.stop_token = stop.get_token(),
+                  .observers = {std::make_shared<StopWhenAllStarted>(stop, count)}});
+  CHECK(summary.succeeded == count);
+  CHECK(summary.cancelled == 1);
+  for (const std::string& name : waiting) CHECK(g.result(name) == 1);
+  CHECK(g.status("after") == TaskStatus::cancelled);
+  CHECK(state_of(g) == from_root(state_of(g)));
+}
+
 void fail_fast_starts_nothing_more(MpiExecutor& mpi) {
   FuncMap<long> funcs{{"bad", []() -> long { throw std::runtime_error("bad"); }}};
   DependencyMap deps{{"bad", {}}};
@@ -428,6 +472,7 @@ int main(int argc, char** argv) {
       {"values on root only", values_on_root_only},
       {"graphs that differ are refused", graphs_that_differ_are_refused},
       {"stop before the run", stop_before_the_run},
+      {"a stop reaches every rank", stop_reaches_every_rank},
       {"fail_fast starts nothing more", fail_fast_starts_nothing_more},
       {"trigger rule after a failure", trigger_rule_after_a_failure},
       {"strings and coroutines", strings_and_coroutines},

@@ -16,6 +16,7 @@
 #include <exception>
 #include <optional>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -213,9 +214,16 @@ class MpiRoot {
     std::vector<typename RankThreads<T>::Ended> ended;
     IdleWait idle;
     std::string message;
+    bool stop_relayed = false;
     for (;;) {
       dispatch(local);
       if (run.finished()) break;
+      if (!stop_relayed && options_.stop_token.stop_requested()) {
+        // The tasks running on the other ranks see the stop too (their own rank's threads
+        // see rank 0's token itself).
+        for (int r = 1; r < s_.ranks; ++r) outbox_.send(std::string(), r, kMpiStop, "a stop");
+        stop_relayed = true;
+      }
       bool activity = outbox_.progress();
       int from = 0;
       int tag = 0;
@@ -513,7 +521,12 @@ class MpiServer {
 
  private:
   void serve() {
-    RankThreads<T> threads(g_, options_, s_.rank, s_.threads);
+    // The tasks here see a stop rank 0 relays, or one this rank's own token asks for.
+    std::stop_source relayed;
+    const std::stop_callback own_stop(options_.stop_token, [&relayed] { relayed.request_stop(); });
+    RunOptions options = options_;
+    options.stop_token = relayed.get_token();
+    RankThreads<T> threads(g_, options, s_.rank, s_.threads);
     std::vector<typename RankThreads<T>::Ended> ended;
     std::vector<const T*> inputs;
     std::string message;
@@ -528,6 +541,10 @@ class MpiServer {
         if (tag == kMpiEnd) {
           outbox_.wait_all();
           return;  // rank 0 ends a run only when no task is in flight
+        }
+        if (tag == kMpiStop) {
+          relayed.request_stop();
+          continue;
         }
         // [u32 worker id][request frame]: the task's Context sees the worker id observers see.
         FrameReader envelope{message};

@@ -23,6 +23,7 @@ enum MpiTag : int {
   kMpiRequest = 1,  // rank 0 -> a rank: run this task (task_messages.hpp's request)
   kMpiReply = 2,    // a rank -> rank 0: how the task ended (task_messages.hpp's reply)
   kMpiEnd = 3,      // rank 0 -> a rank: the run is over, the final state is broadcast next
+  kMpiStop = 4,     // rank 0 -> a rank: the run's stop was requested (no payload)
 };
 
 /// Throws Error naming `call` when an MPI call did not return MPI_SUCCESS (only reached when
