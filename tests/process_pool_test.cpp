@@ -367,11 +367,16 @@ TEST_CASE("process pool: workers hold no file descriptor of the parent", "[proce
   pool.run(g);
   // stdin, stdout, stderr, the worker's socket, and the directory listing itself.
   CHECK(g.result("fds") <= 5);
-  // A run that can be stopped adds the read end of its stop pipe, and only that.
-  reset_tasks(g, {"fds"});
+  // A run that can be stopped adds the read end of its stop pipe at fd 4, and only that.
+  auto stoppable = create_graph<int>(
+      {{"fds", [] { return static_cast<int>(open_fds()); }},
+       {"pipe_end", [] { return ::fcntl(detail::kWorkerStopFd, F_GETFD) != -1 ? 1 : 0; }}},
+      {{"fds", {}}, {"pipe_end", {}}});
   std::stop_source stop;
-  pool.run(g, {.stop_token = stop.get_token()});
-  CHECK(g.result("fds") <= 6);
+  pool.run(stoppable, {.stop_token = stop.get_token()});
+  const int extra = detail::kRelayStopToWorkers ? 1 : 0;
+  CHECK(stoppable.result("pipe_end") == extra);
+  CHECK(stoppable.result("fds") <= 5 + extra);
 }
 
 TEST_CASE("process pool: a program a task starts does not inherit the worker's socket",
@@ -882,6 +887,46 @@ TEST_CASE("process pool: a stop that cancels a continuation in the worker cancel
   CHECK(rest.succeeded == 2);
   CHECK(g.result("after") == 20);
   CHECK(no_children());
+}
+
+TEST_CASE("process pool: a task that closes the stop pipe's end sees no stop", "[process_pool]") {
+  // The relay thread must take a closed fd 4 for what it is, not for a stop request.
+  ProcessPoolExecutor pool(1);
+  auto g =
+      create_graph<int>({{"closes",
+                          [](Context& ctx) {
+                            ::close(detail::kWorkerStopFd);
+                            std::this_thread::sleep_for(50ms);
+                            return ctx.stop_requested() ? 1 : 0;
+                          }},
+                         {"next", [](Context& ctx, int) { return ctx.stop_requested() ? 1 : 0; }}},
+                        {{"closes", {}}, {"next", {"closes"}}});
+  std::stop_source stop;
+  REQUIRE(pool.run(g, {.stop_token = stop.get_token()}).ok());
+  CHECK(g.result("closes") == 0);
+  CHECK(g.result("next") == 0);
+}
+
+TEST_CASE("a continuation cancelled elsewhere while the run was not stopped fails its task",
+          "[process_pool][continuation]") {
+  // What an executor hands end() when a worker or rank replied that a stop there cancelled a
+  // continuation. Without a stop of the run itself the task must fail, never stay pending
+  // (counted nowhere), and its dependents are skipped.
+  auto g = create_graph<int>({{"a", fa}, {"b", fb}}, {{"a", {}}, {"b", {"a"}}});
+  const RunOptions options;
+  ExecutorRun<int, Threads::one> run(g, options);
+  REQUIRE(run.first_ready().size() == 1);
+  const TaskId a = run.first_ready()[0];
+  REQUIRE(run.start(a, 0));
+  CHECK(run.end(a, 0, std::make_exception_ptr(detail::ContinuationCancelled{})).empty());
+  CHECK(run.finished());
+  const RunSummary summary = run.finish();
+  CHECK(summary.failed == 1);
+  CHECK(summary.skipped == 1);
+  CHECK(g.status("a") == TaskStatus::failed);
+  CHECK(what_of(g.error("a")).find("cancelled its continuation") != std::string::npos);
+  // (With the run stopped, the same reply cancels the task: the test of a continuation a
+  // stop cancels in a worker, above.)
 }
 
 namespace {

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
@@ -78,9 +79,9 @@ inline void close_inherited_fds(int socket, int stop_pipe) noexcept {
   }
 }
 
-// ThreadSanitizer cannot follow a thread started in a child forked from a multi-threaded
-// process (it hands the new thread the id of a parent thread the child does not have, and
-// dies): built with it, workers start no relay thread and see the stop state of their fork.
+// ThreadSanitizer refuses to start a thread in a child forked from a multi-threaded process
+// (it dies; with die_after_fork=0 it mistakes the new thread for one of the parent's and dies
+// anyway): built with it, workers start no relay thread and see the stop state of their fork.
 #if defined(__SANITIZE_THREAD__)
 inline constexpr bool kRelayStopToWorkers = false;
 #elif defined(__has_feature)
@@ -150,20 +151,33 @@ class StopPipe {
 /// In a worker whose run has a stop pipe: a thread that waits for the end of the pipe's
 /// stream (the parent's stop request, or the parent gone) and then stops `relayed`, the
 /// source of the token the worker's tasks see — so ctx.stop_requested() turns true and
-/// std::stop_callbacks run (in that thread), as on the thread pool. False when no thread can
-/// be started; the tasks then see the stop state of the fork.
+/// std::stop_callbacks run (in that thread), as on the thread pool. It only polls, never
+/// reads, and gives up without stopping anything when a task closed (or reused) fd
+/// kWorkerStopFd. It starts with every signal blocked, so a signal a task expects (SIGALRM
+/// interrupting a call, SIGCHLD) still reaches the task's thread. False when no thread can be
+/// started; the tasks then see the stop state of the fork.
 inline bool relay_stop_requests(std::stop_source& relayed) noexcept {
+  ::sigset_t all;
+  ::sigset_t before;
+  ::sigfillset(&all);
+  ::pthread_sigmask(SIG_SETMASK, &all, &before);  // the new thread inherits this mask
+  bool started = true;
   try {
     std::thread([&relayed] {
-      char byte = 0;
-      while (::read(kWorkerStopFd, &byte, 1) < 0 && errno == EINTR) {
+      ::pollfd stop{kWorkerStopFd, POLLIN, 0};
+      int ready = 0;
+      while ((ready = ::poll(&stop, 1, -1)) < 0 && errno == EINTR) {
       }
-      relayed.request_stop();
+      // The write end closed: POLLHUP. Data or POLLNVAL: the fd is no longer the pipe.
+      if (ready == 1 && (stop.revents & POLLHUP) != 0 && (stop.revents & POLLIN) == 0) {
+        relayed.request_stop();
+      }
     }).detach();
-    return true;
   } catch (...) {
-    return false;
+    started = false;
   }
+  ::pthread_sigmask(SIG_SETMASK, &before, nullptr);
+  return started;
 }
 
 /// In a forked child: the signals of a crash get their default action back and no signal
@@ -328,7 +342,8 @@ struct ProcessWorker {
   }
 
   /// How long a worker whose stream ended may take to exit before it is killed: a crashing
-  /// process is gone in milliseconds, or a little later when it writes a core dump.
+  /// process is gone in milliseconds (the kernel writes a core dump before it closes the
+  /// process's descriptors, so the dump is over before the stream ends).
   static constexpr std::chrono::seconds kExitGrace{5};
 
   /// stop() for a worker whose stream ended: it is ending (a crash, exit()), or a task closed
@@ -349,7 +364,7 @@ struct ProcessWorker {
       if (std::chrono::steady_clock::now() >= until) {
         ::kill(pid, SIGKILL);
         exit = WorkerExit::of(reap_child(pid));
-        exit.lingered = true;
+        exit.lingered = exit.signal == SIGKILL;  // not when it ended by itself just before
         break;
       }
       ::usleep(1000);

@@ -16,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <span>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -30,6 +31,7 @@
 #include "taskmap/detail/run_state.hpp"
 #include "taskmap/detail/stored_run.hpp"
 #include "taskmap/detail/task_id.hpp"
+#include "taskmap/errors.hpp"
 #include "taskmap/observer.hpp"
 #include "taskmap/run_options.hpp"
 #include "taskmap/run_summary.hpp"
@@ -365,6 +367,15 @@ class RunCore {
     const std::shared_ptr<ContinuationChain<T>> chain =
         continuation_of<T>(error, cancelled_elsewhere);
     if (chain == nullptr && !cancelled_elsewhere) return true;  // a real failure
+    if (cancelled_elsewhere && !options_.stop_token.stop_requested()) {
+      // Cancelled by a stop this run was not asked for (another MPI rank's own token): a
+      // task left pending would be counted nowhere, so it fails instead.
+      error = std::make_exception_ptr(
+          Error("task '" + g_.names[task] +
+                "': a stop request where it ran cancelled its continuation, though this run "
+                "was not asked to stop"));
+      return true;
+    }
     error = nullptr;
     if (chain != nullptr && chain->run(g_.name, g_.names[task], options_.stop_token,
                                        g_.results[task], error) != ContinuationEnd::cancelled) {
